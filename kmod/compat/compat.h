@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Force-included into every vmsig source file: the only place where the
+ * differences between target kernels are spelled out.  The VMSIG_HAVE_*
+ * switches come from probe.sh, which reads the target's headers at build
+ * time.  Nothing here includes kernel headers, so it is safe to be first.
+ */
+#ifndef VMSIG_COMPAT_H
+#define VMSIG_COMPAT_H
+
+#include "vmsig_probed.h"
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#ifndef VMSIG_VERSION
+#define VMSIG_VERSION "unknown"
+#endif
+
+/*
+ * vmsig_get_user_pages_remote() - get_user_pages_remote() without the vmas
+ * argument, which kernels before 6.5 still take.
+ */
+#ifdef VMSIG_HAVE_GUP_REMOTE_VMAS
+#define vmsig_get_user_pages_remote(mm, start, nr, flags, pages, locked) \
+	get_user_pages_remote(mm, start, nr, flags, pages, NULL, locked)
+#else
+#define vmsig_get_user_pages_remote(mm, start, nr, flags, pages, locked) \
+	get_user_pages_remote(mm, start, nr, flags, pages, locked)
+#endif
+
+#endif /* VMSIG_COMPAT_H */

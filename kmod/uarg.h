@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Table-driven ioctl dispatch implementing the argument conventions of
+ * uapi/linux/vmsig.h: size/flags header, copy_struct_from_user() semantics,
+ * unknown flags rejected, output written back for min(user, kernel) bytes.
+ */
+#ifndef VMSIG_UARG_H
+#define VMSIG_UARG_H
+
+#include <linux/fs.h>
+#include <linux/types.h>
+
+/* Largest kernel-side argument struct; checked per row at build time. */
+#define VMSIG_IOCTL_ARG_BYTES	256
+
+/**
+ * struct vmsig_ioctl - one row of an ioctl table
+ * @cmd: the command; matched on type, number and direction
+ * @min_size: smallest @size a caller may pass (the first published version)
+ * @ksize: size of the struct as this module knows it
+ * @valid_flags: bits of &flags the command accepts
+ * @copy_out: write the argument back to the caller after @fn succeeds
+ * @fn: handler; gets the file and the kernel copy of the argument
+ */
+struct vmsig_ioctl {
+	unsigned int cmd;
+	u32 min_size;
+	u32 ksize;
+	u32 valid_flags;
+	bool copy_out;
+	long (*fn)(struct file *file, void *arg);
+};
+
+/*
+ * VMSIG_IOCTL_ROW() - a table row for @type whose first published version
+ * ends at member @last.
+ */
+#define VMSIG_IOCTL_ROW(_cmd, _type, _last, _flags, _out, _fn) {	\
+	.cmd = (_cmd),							\
+	.min_size = offsetofend(_type, _last),				\
+	.ksize = sizeof(_type) +					\
+		BUILD_BUG_ON_ZERO(sizeof(_type) > VMSIG_IOCTL_ARG_BYTES),\
+	.valid_flags = (_flags),					\
+	.copy_out = (_out),						\
+	.fn = (_fn),							\
+}
+
+long vmsig_ioctl_dispatch(struct file *file, const struct vmsig_ioctl *tbl,
+			  size_t n, unsigned int cmd, unsigned long uarg);
+u64 vmsig_ioctl_mask(const struct vmsig_ioctl *tbl, size_t n);
+
+#endif /* VMSIG_UARG_H */
