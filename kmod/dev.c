@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/vmsig: the factory device.  An open file of it carries no state; it
- * answers the API handshake and (in later commands) creates endpoints.
+ * answers the API handshake and creates endpoints.
  *
  * Locking: none of its own.
  */
@@ -9,23 +9,35 @@
 #include <linux/module.h>
 #include <uapi/linux/vmsig.h>
 
+#include "backend.h"
 #include "dev.h"
+#include "endpoint.h"
 #include "uarg.h"
 
-static long vmsig_get_api(struct file *file, void *arg);
+static long vmsig_get_api(struct file *file, void *arg,
+			  const struct vmsig_uarg *u);
 
 static const struct vmsig_ioctl vmsig_dev_ioctls[] = {
 	VMSIG_IOCTL_ROW(VMSIG_IOC_GET_API, struct vmsig_api, reserved, 0,
 			true, vmsig_get_api),
+	VMSIG_IOCTL_ROW(VMSIG_IOC_ATTACH, struct vmsig_attach, reserved,
+			VMSIG_ATTACH_NONBLOCK, false, vmsig_ioc_attach),
 };
 
 /* Features this build implements; grows with every subsystem. */
 static u64 vmsig_features(void)
 {
-	return VMSIG_FEAT_HANDSHAKE;
+	u64 feat = VMSIG_FEAT_HANDSHAKE | VMSIG_FEAT_BACKEND_NONE |
+		   VMSIG_FEAT_BACKEND_RAMFD | VMSIG_FEAT_MEM_READ |
+		   VMSIG_FEAT_MEMCTX;
+
+	if (vmsig_kvm_available())
+		feat |= VMSIG_FEAT_BACKEND_KVM;
+	return feat;
 }
 
-static long vmsig_get_api(struct file *file, void *arg)
+static long vmsig_get_api(struct file *file, void *arg,
+			  const struct vmsig_uarg *u)
 {
 	struct vmsig_api *api = arg;
 
@@ -35,7 +47,8 @@ static long vmsig_get_api(struct file *file, void *arg)
 		.abi_version = VMSIG_ABI_VERSION,
 		.features = vmsig_features(),
 		.ioctls = vmsig_ioctl_mask(vmsig_dev_ioctls,
-					   ARRAY_SIZE(vmsig_dev_ioctls)),
+					   ARRAY_SIZE(vmsig_dev_ioctls)) |
+			  vmsig_endpoint_ioctl_mask(),
 	};
 	return 0;
 }

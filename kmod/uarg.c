@@ -52,37 +52,51 @@ long vmsig_ioctl_dispatch(struct file *file, const struct vmsig_ioctl *tbl,
 {
 	u64 karg[VMSIG_IOCTL_ARG_BYTES / sizeof(u64)];
 	const struct vmsig_ioctl *row = vmsig_ioctl_find(tbl, n, cmd);
-	void __user *up = (void __user *)uarg;
-	u32 usize, flags;
+	struct vmsig_uarg u = { .ptr = (void __user *)uarg };
+	u32 flags;
 	long ret;
 	int err;
 
 	if (!row)
 		return -ENOTTY;
-	if (get_user(usize, (u32 __user *)up))
+	if (get_user(u.usize, (u32 __user *)u.ptr))
 		return -EFAULT;
-	if (usize < row->min_size)
+	if (u.usize < row->min_size)
 		return -EINVAL;
-	if (usize > VMSIG_ARG_MAX_SIZE)
+	if (u.usize > VMSIG_ARG_MAX_SIZE)
 		return -E2BIG;
+	u.ksize = row->ksize;
 
-	err = copy_struct_from_user(karg, row->ksize, up, usize);
+	err = copy_struct_from_user(karg, row->ksize, u.ptr, u.usize);
 	if (err)
 		return err;
-	/* The kernel copy carries the kernel's size from here on. */
-	memcpy(karg, &row->ksize, sizeof(u32));
+	/* Handlers see the size the caller passed; it is what goes back. */
 	memcpy(&flags, (u8 *)karg + sizeof(u32), sizeof(u32));
 	if (flags & ~row->valid_flags)
 		return -EINVAL;
 
-	ret = row->fn(file, karg);
+	ret = row->fn(file, karg, &u);
 	if (ret < 0 || !row->copy_out)
 		return ret;
-	/* Give the caller back the size it passed, not ours. */
-	memcpy(karg, &usize, sizeof(u32));
-	if (copy_to_user(up, karg, min(usize, row->ksize)))
+	err = vmsig_uarg_copy_out(&u, karg);
+	return err ? err : ret;
+}
+
+/**
+ * vmsig_uarg_copy_out() - write an argument back to its caller
+ * @u: where the argument came from
+ * @karg: the kernel copy, with every output field set
+ *
+ * Writes min(caller's size, kernel's size) bytes; a larger caller struct
+ * keeps its tail, which the conventions already proved to be zero.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int vmsig_uarg_copy_out(const struct vmsig_uarg *u, void *karg)
+{
+	if (copy_to_user(u->ptr, karg, min(u->usize, u->ksize)))
 		return -EFAULT;
-	return ret;
+	return 0;
 }
 
 /**

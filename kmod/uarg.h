@@ -14,13 +14,26 @@
 #define VMSIG_IOCTL_ARG_BYTES	256
 
 /**
+ * struct vmsig_uarg - where an ioctl argument came from
+ * @ptr: the caller's pointer
+ * @usize: the size the caller declared
+ * @ksize: the size of the kernel's struct
+ */
+struct vmsig_uarg {
+	void __user *ptr;
+	u32 usize;
+	u32 ksize;
+};
+
+/**
  * struct vmsig_ioctl - one row of an ioctl table
  * @cmd: the command; matched on type, number and direction
  * @min_size: smallest @size a caller may pass (the first published version)
  * @ksize: size of the struct as this module knows it
  * @valid_flags: bits of &flags the command accepts
  * @copy_out: write the argument back to the caller after @fn succeeds
- * @fn: handler; gets the file and the kernel copy of the argument
+ * @fn: handler; gets the file, the kernel copy of the argument and where
+ *	it came from (for handlers that must copy out before committing)
  */
 struct vmsig_ioctl {
 	unsigned int cmd;
@@ -28,7 +41,7 @@ struct vmsig_ioctl {
 	u32 ksize;
 	u32 valid_flags;
 	bool copy_out;
-	long (*fn)(struct file *file, void *arg);
+	long (*fn)(struct file *file, void *arg, const struct vmsig_uarg *u);
 };
 
 /*
@@ -47,6 +60,7 @@ struct vmsig_ioctl {
 
 long vmsig_ioctl_dispatch(struct file *file, const struct vmsig_ioctl *tbl,
 			  size_t n, unsigned int cmd, unsigned long uarg);
+int vmsig_uarg_copy_out(const struct vmsig_uarg *u, void *karg);
 u64 vmsig_ioctl_mask(const struct vmsig_ioctl *tbl, size_t n);
 
 #endif /* VMSIG_UARG_H */

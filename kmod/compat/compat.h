@@ -28,4 +28,11 @@
 	get_user_pages_remote(mm, start, nr, flags, pages, locked)
 #endif
 
+/* The kvm backend needs these KVM exports; without them it is left out. */
+#if defined(VMSIG_HAVE_EXPORT_FILE_IS_KVM) && \
+	defined(VMSIG_HAVE_EXPORT_KVM_GET_KVM) && \
+	defined(VMSIG_HAVE_EXPORT_KVM_PUT_KVM)
+#define VMSIG_HAVE_KVM_BACKEND 1
+#endif
+
 #endif /* VMSIG_COMPAT_H */
