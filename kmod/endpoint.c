@@ -6,8 +6,9 @@
  * refers to it; each endpoint file is an anon-inode file whose f_op->owner
  * pins the module, so vmsig cannot be unloaded while endpoints exist.
  *
- * Lock order: ep->lock, then ep->tlb.lock.  The id registry (an allocating
- * xarray) uses its own internal lock and is never taken under ep->lock.
+ * Lock order: ep->lock, then ep->ev_lock, then a ring's lock; ep->tlb.lock
+ * is a leaf.  The id registry (an allocating xarray) uses its own internal
+ * lock and is never taken under any of them.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -19,6 +20,7 @@
 
 #include "backend.h"
 #include "endpoint.h"
+#include "events.h"
 #include "mem.h"
 #include "memctx.h"
 #include "uarg.h"
@@ -60,6 +62,7 @@ static struct vmsig_endpoint *vmsig_endpoint_alloc(u32 backend)
 	kref_init(&ep->ref);
 	mutex_init(&ep->lock);
 	vmsig_tlb_init(&ep->tlb);
+	vmsig_events_init(ep);
 	ep->backend = backend;
 	/* Reserve the id now; the endpoint becomes visible only once built. */
 	err = xa_alloc(&vmsig_endpoints, &ep->id, NULL, xa_limit_31b, GFP_KERNEL);
@@ -74,10 +77,37 @@ static int vmsig_epfile_release(struct inode *inode, struct file *file)
 {
 	struct vmsig_epfile *epf = file->private_data;
 
+	vmsig_events_leave(epf);
+	vmsig_ring_free(&epf->ring);
 	vmsig_endpoint_put(epf->ep);
 	kfree(epf);
 	return 0;
 }
+
+static ssize_t vmsig_epfile_read(struct file *file, char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	struct vmsig_epfile *epf = file->private_data;
+
+	return vmsig_ring_read(&epf->ring, buf, count,
+			       file->f_flags & O_NONBLOCK);
+}
+
+static ssize_t vmsig_epfile_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	return vmsig_events_write(file->private_data, buf, count);
+}
+
+static __poll_t vmsig_epfile_poll(struct file *file, poll_table *pt)
+{
+	struct vmsig_epfile *epf = file->private_data;
+
+	return vmsig_ring_poll(&epf->ring, file, pt);
+}
+
+static long vmsig_ioc_derive(struct file *file, void *arg,
+			     const struct vmsig_uarg *u);
 
 static long vmsig_ioc_ep_info(struct file *file, void *arg,
 			      const struct vmsig_uarg *u)
@@ -112,6 +142,16 @@ static const struct vmsig_ioctl vmsig_ep_ioctls[] = {
 			true, vmsig_ioc_get_memctx),
 	VMSIG_IOCTL_ROW(VMSIG_IOC_INVALIDATE_MEMCTX, struct vmsig_memctx,
 			reserved, 0, true, vmsig_ioc_invalidate_memctx),
+	VMSIG_IOCTL_ROW(VMSIG_IOC_SET_SUB, struct vmsig_sub, reserved, 0,
+			true, vmsig_ioc_set_sub),
+	VMSIG_IOCTL_ROW(VMSIG_IOC_GET_SUB, struct vmsig_sub, reserved, 0,
+			true, vmsig_ioc_get_sub),
+	VMSIG_IOCTL_ROW(VMSIG_IOC_GET_COUNTERS, struct vmsig_counters, reserved,
+			0, true, vmsig_ioc_get_counters),
+	VMSIG_IOCTL_ROW(VMSIG_IOC_BIND_SINK, struct vmsig_sink, reserved,
+			VMSIG_SINK_UNBIND, false, vmsig_ioc_bind_sink),
+	VMSIG_IOCTL_ROW(VMSIG_IOC_DERIVE, struct vmsig_derive, reserved,
+			VMSIG_ATTACH_NONBLOCK, false, vmsig_ioc_derive),
 };
 
 /**
@@ -134,32 +174,102 @@ static long vmsig_epfile_ioctl(struct file *file, unsigned int cmd,
 static const struct file_operations vmsig_epfile_fops = {
 	.owner		= THIS_MODULE,
 	.release	= vmsig_epfile_release,
+	.read		= vmsig_epfile_read,
+	.write		= vmsig_epfile_write,
+	.poll		= vmsig_epfile_poll,
 	.unlocked_ioctl	= vmsig_epfile_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
 
 /*
- * A new file on @ep.  On success the file owns the caller's reference to
- * @ep; on failure the caller keeps it.
+ * A new file on @ep, subscribed to it.  On success the file owns the
+ * caller's reference to @ep; on failure the caller keeps it.
  */
 static struct file *vmsig_epfile_create(struct vmsig_endpoint *ep, u32 flags)
 {
 	struct vmsig_epfile *epf;
 	struct file *file;
 	int fflags = O_RDWR;
+	int err;
 
 	epf = kzalloc(sizeof(*epf), GFP_KERNEL_ACCOUNT);
 	if (!epf)
 		return ERR_PTR(-ENOMEM);
 	epf->ep = ep;
+	err = vmsig_ring_init(&epf->ring, ep->id);
+	if (err) {
+		kfree(epf);
+		return ERR_PTR(err);
+	}
 	if (flags & VMSIG_ATTACH_NONBLOCK)
 		fflags |= O_NONBLOCK;
 	file = anon_inode_getfile("[vmsig-endpoint]", &vmsig_epfile_fops, epf,
 				  fflags);
-	if (IS_ERR(file))
+	if (IS_ERR(file)) {
+		vmsig_ring_free(&epf->ring);
 		kfree(epf);
+		return file;
+	}
+	/* From here on, release() undoes everything, leave() included. */
+	vmsig_events_join(epf);
 	return file;
+}
+
+/*
+ * Give @ep a new file and an fd for it, copying @karg (whose @fd_field was
+ * set to the new fd) to the caller before the fd is installed.  Consumes a
+ * reference to @ep on success and on failure.
+ */
+static long vmsig_epfile_install(struct vmsig_endpoint *ep, u32 flags,
+				 void *karg, s32 *fd_field,
+				 const struct vmsig_uarg *u)
+{
+	struct file *epfile;
+	int fd, err;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		vmsig_endpoint_put(ep);
+		return fd;
+	}
+	epfile = vmsig_epfile_create(ep, flags);
+	if (IS_ERR(epfile)) {
+		put_unused_fd(fd);
+		vmsig_endpoint_put(ep);
+		return PTR_ERR(epfile);
+	}
+	*fd_field = fd;
+	err = vmsig_uarg_copy_out(u, karg);
+	if (err) {
+		/* The file owns the endpoint reference: its release puts it. */
+		fput(epfile);
+		put_unused_fd(fd);
+		return err;
+	}
+	fd_install(fd, epfile);
+	return fd;
+}
+
+/**
+ * vmsig_ioc_derive() - VMSIG_IOC_DERIVE: another subscriber file
+ * @file: an endpoint file
+ * @arg: &struct vmsig_derive
+ * @u: where @arg came from
+ *
+ * Return: the new fd, or a negative errno (see the uapi).
+ */
+static long vmsig_ioc_derive(struct file *file, void *arg,
+			     const struct vmsig_uarg *u)
+{
+	struct vmsig_endpoint *ep = vmsig_file_ep(file);
+	struct vmsig_derive *d = arg;
+
+	if (d->rights || d->ep_fd || d->reserved0 ||
+	    memchr_inv(d->reserved, 0, sizeof(d->reserved)))
+		return -EINVAL;
+	kref_get(&ep->ref);
+	return vmsig_epfile_install(ep, d->flags, d, &d->ep_fd, u);
 }
 
 static int vmsig_attach_backend(struct vmsig_endpoint *ep,
@@ -201,8 +311,7 @@ long vmsig_ioc_attach(struct file *file, void *arg, const struct vmsig_uarg *u)
 {
 	struct vmsig_attach *at = arg;
 	struct vmsig_endpoint *ep;
-	struct file *epfile;
-	int fd, err;
+	int err;
 
 	err = vmsig_attach_check(at);
 	if (err)
@@ -214,31 +323,11 @@ long vmsig_ioc_attach(struct file *file, void *arg, const struct vmsig_uarg *u)
 	if (err)
 		goto put_ep;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		err = fd;
-		goto put_ep;
-	}
-	epfile = vmsig_epfile_create(ep, at->flags);
-	if (IS_ERR(epfile)) {
-		err = PTR_ERR(epfile);
-		goto put_fd;
-	}
 	at->ep_id = ep->id;
-	at->ep_fd = fd;
-	err = vmsig_uarg_copy_out(u, at);
-	if (err) {
-		/* The file owns the endpoint now: its release puts it. */
-		fput(epfile);
-		put_unused_fd(fd);
-		return err;
-	}
+	/* Visible by id from now on; lookups take their own reference. */
 	xa_store(&vmsig_endpoints, ep->id, ep, GFP_KERNEL);
-	fd_install(fd, epfile);
-	return fd;
+	return vmsig_epfile_install(ep, at->flags, at, &at->ep_fd, u);
 
-put_fd:
-	put_unused_fd(fd);
 put_ep:
 	vmsig_endpoint_put(ep);
 	return err;

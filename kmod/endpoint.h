@@ -4,10 +4,20 @@
 
 #include <linux/fs.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <uapi/linux/vmsig.h>
 
+#include "ring.h"
 #include "tlb.h"
+
+/* Retained (source, type) slots per endpoint, and those kept for the kernel. */
+#define VMSIG_RETAIN_MAX	16
+#define VMSIG_RETAIN_KERNEL	1	/* VMSIG_EV_MEMCTX */
+/* DOWN events in flight per endpoint, waiting for their ACK. */
+#define VMSIG_INFLIGHT_MAX	1024
+#define VMSIG_INFLIGHT_HASH_BITS	6
 
 struct vmsig_backend_ops;
 struct vmsig_uarg;
@@ -34,6 +44,16 @@ struct vmsig_memctx_state {
  * @lock: protects @memctx
  * @memctx: the current memctx, retained until the next set or invalidate
  * @tlb: cached virtual-to-physical translations, tagged by epoch
+ * @ev_lock: protects everything below: the event state of the endpoint
+ * @subs: the endpoint's files (&struct vmsig_epfile.node)
+ * @seq: last sequence number given to an event
+ * @dead: the VMM is gone; new files start dead, writes fail
+ * @retained: latest event of each retained (source, type), in seq order
+ * @nretained: used entries of @retained
+ * @sink: the file bound as sink of each source, or NULL
+ * @inflight: DOWN events waiting for their ACK, hashed by kernel corr
+ * @ninflight: entries in @inflight
+ * @next_corr: last kernel correlation id handed out
  */
 struct vmsig_endpoint {
 	struct kref ref;
@@ -44,14 +64,33 @@ struct vmsig_endpoint {
 	struct mutex lock; /* protects memctx */
 	struct vmsig_memctx_state memctx;
 	struct vmsig_tlb tlb;
+
+	spinlock_t ev_lock; /* protects subs .. next_corr */
+	struct list_head subs;
+	u64 seq;
+	bool dead;
+	struct vmsig_event retained[VMSIG_RETAIN_MAX];
+	u32 nretained;
+	struct vmsig_epfile *sink[VMSIG_SRC_MAX];
+	struct hlist_head inflight[1 << VMSIG_INFLIGHT_HASH_BITS];
+	u32 ninflight;
+	u64 next_corr;
 };
 
 /**
- * struct vmsig_epfile - the private data of one endpoint file
+ * struct vmsig_epfile - one endpoint file: a subscriber
  * @ep: the endpoint (holds a reference)
+ * @node: in @ep->subs, under @ep->ev_lock
+ * @sources: subscribed UP sources (bit per &enum vmsig_source), ev_lock
+ * @kernel_types: subscribed kernel event types (bit per type), ev_lock
+ * @ring: the file's events
  */
 struct vmsig_epfile {
 	struct vmsig_endpoint *ep;
+	struct list_head node;
+	u64 sources;
+	u64 kernel_types;
+	struct vmsig_ring ring;
 };
 
 long vmsig_ioc_attach(struct file *file, void *arg, const struct vmsig_uarg *u);

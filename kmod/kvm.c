@@ -18,18 +18,49 @@
 #include <linux/file.h>
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 
 #include "backend.h"
 #include "endpoint.h"
+#include "events.h"
 
 #ifdef VMSIG_HAVE_KVM_BACKEND
 
+/**
+ * struct vmsig_kvm - state of a kvm endpoint
+ * @kvm: the VM (referenced)
+ * @ep: the endpoint
+ * @mn: watches the VMM's mm, to learn when the VMM's memory goes away
+ */
+struct vmsig_kvm {
+	struct kvm *kvm;
+	struct vmsig_endpoint *ep;
+	struct mmu_notifier mn;
+};
+
 static struct kvm *vmsig_kvm(struct vmsig_endpoint *ep)
 {
-	return ep->priv;
+	return ((struct vmsig_kvm *)ep->priv)->kvm;
 }
+
+/*
+ * The VMM's address space is being torn down (the VMM exited), or the
+ * notifier is being unregistered before that: either way guest memory is
+ * unreachable from now on.
+ */
+static void vmsig_kvm_mm_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct vmsig_kvm *vk = container_of(mn, struct vmsig_kvm, mn);
+
+	vmsig_events_vmm_exit(vk->ep);
+}
+
+static const struct mmu_notifier_ops vmsig_kvm_mn_ops = {
+	.release = vmsig_kvm_mm_release,
+};
 
 static int vmsig_kvm_begin(struct vmsig_endpoint *ep,
 			   struct vmsig_mem_session *s)
@@ -92,7 +123,15 @@ static u32 vmsig_kvm_vmm_pid(struct vmsig_endpoint *ep)
 
 static void vmsig_kvm_release(struct vmsig_endpoint *ep)
 {
-	kvm_put_kvm(vmsig_kvm(ep));
+	struct vmsig_kvm *vk = ep->priv;
+
+	/* Waits for a release callback in progress; the mm_struct is pinned by
+	 * KVM (mmgrab) for as long as we hold the VM.
+	 */
+	if (vk->mn.ops)
+		mmu_notifier_unregister(&vk->mn, vk->kvm->mm);
+	kvm_put_kvm(vk->kvm);
+	kfree(vk);
 }
 
 static const struct vmsig_backend_ops vmsig_kvm_ops = {
@@ -119,13 +158,17 @@ bool vmsig_kvm_available(void)
  * @fd: a KVM VM file descriptor of the caller
  *
  * Context: process context.  Takes a reference on the VM, dropped when the
- * endpoint dies.
- * Return: 0, -EBADF when @fd is not open, -EINVAL when it is not a KVM VM.
+ * endpoint dies, and watches the VMM's mm; an endpoint attached after the
+ * VMM exited starts dead.
+ * Return: 0, -EBADF when @fd is not open, -EINVAL when it is not a KVM VM,
+ * -ENOMEM.
  */
 int vmsig_kvm_attach(struct vmsig_endpoint *ep, int fd)
 {
 	struct file *file = fget(fd);
-	struct kvm *kvm;
+	struct vmsig_kvm *vk;
+	struct mm_struct *mm;
+	int err = 0;
 
 	if (!file)
 		return -EBADF;
@@ -133,12 +176,29 @@ int vmsig_kvm_attach(struct vmsig_endpoint *ep, int fd)
 		fput(file);
 		return -EINVAL;
 	}
-	kvm = file->private_data;
-	kvm_get_kvm(kvm);
+	vk = kzalloc(sizeof(*vk), GFP_KERNEL_ACCOUNT);
+	if (!vk) {
+		fput(file);
+		return -ENOMEM;
+	}
+	vk->kvm = file->private_data;
+	vk->ep = ep;
+	kvm_get_kvm(vk->kvm);
 	fput(file);
-	ep->priv = kvm;
+	ep->priv = vk;
 	ep->ops = &vmsig_kvm_ops;
-	return 0;
+
+	mm = vk->kvm->mm;
+	if (mmget_not_zero(mm)) {
+		vk->mn.ops = &vmsig_kvm_mn_ops;
+		err = mmu_notifier_register(&vk->mn, mm);
+		if (err)
+			vk->mn.ops = NULL;
+		mmput(mm);
+	} else {
+		ep->dead = true;
+	}
+	return err;
 }
 
 #else /* !VMSIG_HAVE_KVM_BACKEND */

@@ -19,6 +19,7 @@
 #include <uapi/linux/vmsig.h>
 
 #include "endpoint.h"
+#include "events.h"
 #include "mem.h"
 #include "memctx.h"
 #include "pgwalk.h"
@@ -82,14 +83,21 @@ int vmsig_translate(struct vmsig_mem_session *s, const struct vmsig_xlate *x,
 	return 0;
 }
 
-/* Install a new memctx (mode 0: none) and bump the epoch; ep->lock held. */
+/*
+ * Install a new memctx (mode 0: none), bump the epoch and announce it with
+ * a retained VMSIG_EV_MEMCTX, so late subscribers read it first.  Publishing
+ * under ep->lock keeps the events in epoch order.
+ */
 static u64 __vmsig_memctx_replace(struct vmsig_endpoint *ep, u64 root, u32 mode)
 {
 	lockdep_assert_held(&ep->lock);
 	ep->memctx.root = root;
 	ep->memctx.mode = mode;
 	/* Tagged entries of older epochs stop matching: this is the flush. */
-	return ++ep->memctx.epoch;
+	ep->memctx.epoch++;
+	vmsig_events_kernel(ep, VMSIG_EV_MEMCTX, VMSIG_SRC_MEMCTX, mode, root,
+			    ep->memctx.epoch, true);
+	return ep->memctx.epoch;
 }
 
 static int vmsig_memctx_check(struct vmsig_endpoint *ep,

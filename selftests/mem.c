@@ -727,7 +727,10 @@ TEST(fuzz_arguments)
 	static const unsigned long cmds[] = {
 		VMSIG_IOC_EP_INFO, VMSIG_IOC_MEM_READ, VMSIG_IOC_SET_MEMCTX,
 		VMSIG_IOC_GET_MEMCTX, VMSIG_IOC_INVALIDATE_MEMCTX, VMSIG_IOC_ATTACH,
+		VMSIG_IOC_SET_SUB, VMSIG_IOC_GET_SUB, VMSIG_IOC_GET_COUNTERS,
+		VMSIG_IOC_BIND_SINK, VMSIG_IOC_DERIVE,
 	};
+	const int ncmds = sizeof(cmds) / sizeof(cmds[0]);
 	unsigned int seed = getenv("VMSIG_SEED") ? atoi(getenv("VMSIG_SEED")) : 1;
 	uint64_t buf[64];
 	uint64_t target[8];
@@ -743,7 +746,7 @@ TEST(fuzz_arguments)
 	ep = attach(dev, VMSIG_BACKEND_RAMFD, memfd, 0);
 	ASSERT_LE(0, ep);
 	for (int i = 0; i < 3000; i++) {
-		unsigned long cmd = cmds[random() % 6];
+		unsigned long cmd = cmds[random() % ncmds];
 		struct vmsig_mem_entry *e = (void *)&buf[8];
 		int ret;
 
@@ -768,9 +771,15 @@ TEST(fuzz_arguments)
 			memcpy(&at, buf, sizeof(at));
 			close(at.ep_fd);
 		}
+		if (cmd == VMSIG_IOC_DERIVE && ret == 0) {
+			struct vmsig_derive d;
+
+			memcpy(&d, buf, sizeof(d));
+			close(d.ep_fd);
+		}
 		EXPECT_TRUE(ret == 0 || ret == -EINVAL || ret == -E2BIG ||
 			    ret == -EFAULT || ret == -EBADF || ret == -ESTALE ||
-			    ret == -EOPNOTSUPP)
+			    ret == -EOPNOTSUPP || ret == -EBUSY || ret == -ENOENT)
 			TH_LOG("cmd %#lx iteration %d: %d", cmd, i, ret);
 	}
 	close(ep);

@@ -56,6 +56,10 @@
 #define VMSIG_FEAT_MEM_READ	_BITULL(4)
 /** VMSIG_FEAT_MEMCTX - memctx, epochs and virtual addressing (x86-64) */
 #define VMSIG_FEAT_MEMCTX	_BITULL(5)
+/** VMSIG_FEAT_EVENTS - the event ring: read/poll/write of &struct vmsig_event */
+#define VMSIG_FEAT_EVENTS	_BITULL(6)
+/** VMSIG_FEAT_DERIVE - VMSIG_IOC_DERIVE: more subscriber files per endpoint */
+#define VMSIG_FEAT_DERIVE	_BITULL(7)
 
 /**
  * struct vmsig_api - result of the API handshake
@@ -375,5 +379,337 @@ struct vmsig_memctx {
  */
 #define VMSIG_IOC_INVALIDATE_MEMCTX \
 	_IOWR(VMSIG_IOC_MAGIC, 0x14, struct vmsig_memctx)
+
+/* --------------------------------------------------------------- events */
+
+/*
+ * An endpoint file is a subscriber: read() and poll() deliver the events of
+ * its endpoint from its own ring, write() publishes UP events and submits
+ * DOWN events.  Documentation/userspace-api.rst describes the rules.
+ */
+
+/** VMSIG_EVENT_VERSION - layout version of &struct vmsig_event */
+#define VMSIG_EVENT_VERSION	1
+
+/**
+ * enum vmsig_dir - which way an event travels
+ * @VMSIG_DIR_UP: from a sensor (or the kernel) to the controls, fanned out
+ * @VMSIG_DIR_DOWN: from a control to the one actuator bound as sink
+ */
+enum vmsig_dir {
+	VMSIG_DIR_UP = 0,
+	VMSIG_DIR_DOWN = 1,
+};
+
+/**
+ * enum vmsig_prio - priority lane of an event
+ * @VMSIG_PRIO_NORMAL: the normal lane
+ * @VMSIG_PRIO_HIGH: read before every queued normal event
+ */
+enum vmsig_prio {
+	VMSIG_PRIO_NORMAL = 0,
+	VMSIG_PRIO_HIGH = 1,
+};
+
+/**
+ * enum vmsig_source - the seam an event belongs to
+ * @VMSIG_SRC_KERNEL: raised by vmsig itself
+ * @VMSIG_SRC_MEMCTX: address-space context (memctx adapter)
+ * @VMSIG_SRC_INPUT: input injection (keyboard, pointer)
+ * @VMSIG_SRC_VMHOST: VM lifecycle and power (the VMM)
+ * @VMSIG_SRC_SENSOR: any other sensor (frames, counters, ...)
+ * @VMSIG_SRC_CONTROL: controls talking to controls
+ * @VMSIG_SRC_MAX: number of sources; sources index subscription bits
+ */
+enum vmsig_source {
+	VMSIG_SRC_KERNEL = 0,
+	VMSIG_SRC_MEMCTX = 1,
+	VMSIG_SRC_INPUT = 2,
+	VMSIG_SRC_VMHOST = 3,
+	VMSIG_SRC_SENSOR = 4,
+	VMSIG_SRC_CONTROL = 5,
+	VMSIG_SRC_MAX = 6,
+};
+
+/*
+ * Event types.  0x0001-0x00ff are raised by the kernel only (a write of one
+ * of them fails, except VMSIG_EV_ACT_ACK from a sink); 0x0100-0x7fff are UP
+ * types adapters publish; 0x8000-0xffff are DOWN types.
+ */
+/**
+ * VMSIG_EV_DROPPED - records were lost for this reader; @aux: lane,
+ * payload u64[0]: how many (kernel, never queued: made at read time)
+ */
+#define VMSIG_EV_DROPPED	0x0001
+/** VMSIG_EV_LIFECYCLE - endpoint lifecycle; @aux: VMSIG_LC_* */
+#define VMSIG_EV_LIFECYCLE	0x0002
+/**
+ * VMSIG_EV_MEMCTX - a new memctx; @aux: &enum vmsig_paging (0 after an
+ * invalidate), payload u64[0]: root, u64[1]: epoch.  Retained.
+ */
+#define VMSIG_EV_MEMCTX		0x0003
+/**
+ * VMSIG_EV_ACT_ACK - answer to a DOWN event, same @corr as the DOWN
+ * event had when submitted; @aux: 0 or a negative errno
+ */
+#define VMSIG_EV_ACT_ACK	0x0004
+/** VMSIG_EV_KERNEL_MAX - last kernel-only type */
+#define VMSIG_EV_KERNEL_MAX	0x00ff
+
+/** VMSIG_EV_UP_MIN - first adapter-defined UP type */
+#define VMSIG_EV_UP_MIN		0x0100
+/** VMSIG_EV_VM_STATE - VM run state from the VMM; @aux: VMSIG_VM_* */
+#define VMSIG_EV_VM_STATE	0x0100
+/** VMSIG_EV_DOWN_MIN - first DOWN type */
+#define VMSIG_EV_DOWN_MIN	0x8000
+/**
+ * VMSIG_EV_POWER - power action; @aux: VMSIG_POWER_*; payload u64[0]:
+ * lease token of the power class (checked once leases exist)
+ */
+#define VMSIG_EV_POWER		0x8000
+/**
+ * VMSIG_EV_INPUT - input action; payload u64[0]: lease token of the input
+ * class; u16 [4]: VMSIG_INPUT_* kind, u16 [5]: code, s32 u32[3]: value
+ */
+#define VMSIG_EV_INPUT		0x8001
+
+/* @aux of VMSIG_EV_LIFECYCLE */
+/** VMSIG_LC_VMM_EXIT - the VMM's address space is gone */
+#define VMSIG_LC_VMM_EXIT	1
+
+/* @aux of VMSIG_EV_VM_STATE */
+#define VMSIG_VM_RUNNING	1
+#define VMSIG_VM_PAUSED		2
+#define VMSIG_VM_SHUTDOWN	3
+#define VMSIG_VM_RESET		4
+#define VMSIG_VM_POWERDOWN	5
+
+/* @aux of VMSIG_EV_POWER */
+#define VMSIG_POWER_PAUSE	1
+#define VMSIG_POWER_RESUME	2
+#define VMSIG_POWER_RESET	3
+#define VMSIG_POWER_POWERDOWN	4
+#define VMSIG_POWER_QUIT	5
+
+/* Input kinds of VMSIG_EV_INPUT */
+#define VMSIG_INPUT_KEY		1	/* code: Linux KEY_*, value: 1 down, 0 up */
+#define VMSIG_INPUT_QCODE	2	/* code: QEMU QKeyCode index, value: 1/0 */
+#define VMSIG_INPUT_REL		3	/* code: 0 x, 1 y, 2 wheel; value: delta */
+#define VMSIG_INPUT_ABS		4	/* code: 0 x, 1 y; value: 0..32767 */
+#define VMSIG_INPUT_BTN		5	/* code: 0 left, 1 middle, 2 right; value */
+
+/**
+ * VMSIG_EVF_RETAIN - keep the latest event of this (source, type) and
+ * deliver it first to every new subscriber of the endpoint
+ */
+#define VMSIG_EVF_RETAIN	0x01
+/**
+ * VMSIG_EVF_REPLAY - set by the kernel on a retained event replayed to a
+ * new subscriber
+ */
+#define VMSIG_EVF_REPLAY	0x02
+
+/**
+ * struct vmsig_event - one event record: 64 bytes, one cache line
+ * @type: VMSIG_EV_* type
+ * @dir: &enum vmsig_dir
+ * @prio: &enum vmsig_prio
+ * @source: &enum vmsig_source, the seam
+ * @flags: VMSIG_EVF_*
+ * @version: VMSIG_EVENT_VERSION; a writer may leave it 0
+ * @reserved: must be zero
+ * @ep_id: endpoint id (set by the kernel)
+ * @aux: small type-specific argument (see each type)
+ * @seq: per-endpoint sequence number (set by the kernel on publish)
+ * @ts_ns: CLOCK_MONOTONIC time of publish (set by the kernel)
+ * @deadline_ns: CLOCK_MONOTONIC deadline, 0 for none: a record still
+ *	queued after it is dropped and counted as expired
+ * @corr: correlation id, chosen by the submitter of a DOWN event and echoed
+ *	in its VMSIG_EV_ACT_ACK
+ * @payload: type-specific data
+ */
+struct vmsig_event {
+	__u16 type;
+	__u8 dir;
+	__u8 prio;
+	__u8 source;
+	__u8 flags;
+	__u8 version;
+	__u8 reserved;
+	__u32 ep_id;
+	__s32 aux;
+	__u64 seq;
+	__u64 ts_ns;
+	__u64 deadline_ns;
+	__u64 corr;
+	union {
+		__u8 bytes[16];
+		__u16 u16[8];
+		__u32 u32[4];
+		__u64 u64[2];
+	} payload;
+};
+
+/** VMSIG_RING_MIN - fewest records a ring lane may hold */
+#define VMSIG_RING_MIN		16
+/** VMSIG_RING_MAX - most records a ring lane may hold */
+#define VMSIG_RING_MAX		65536
+/** VMSIG_RING_DEFAULT - records per lane of a new subscriber */
+#define VMSIG_RING_DEFAULT	256
+
+/**
+ * struct vmsig_sub - subscription and ring of one endpoint file
+ * @size: (in) size of this struct as known by the caller
+ * @flags: (in) must be zero
+ * @sources: (in/out) bit N set: receive UP events of source N
+ * @kernel_types: (in/out) bit N set: receive kernel event type N
+ *	(VMSIG_EV_DROPPED and ACKs of this file's own DOWN events are always
+ *	delivered)
+ * @ring_size: (in/out) records per lane, a power of two between
+ *	VMSIG_RING_MIN and VMSIG_RING_MAX; 0 on set keeps the current size
+ * @reserved0: must be zero
+ * @reserved: must be zero
+ */
+struct vmsig_sub {
+	__u32 size;
+	__u32 flags;
+	__u64 sources;
+	__u64 kernel_types;
+	__u32 ring_size;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/**
+ * VMSIG_IOC_SET_SUB - set the subscription and ring size of this file
+ *
+ * Issued on: an endpoint file.
+ * Argument: &struct vmsig_sub.
+ * Context: process context; waits for a concurrent read() to finish.
+ *
+ * A new endpoint file subscribes to everything with VMSIG_RING_DEFAULT
+ * records per lane.  A resize keeps the queued records in order.
+ *
+ * Errors:
+ *  -EINVAL: @ring_size not a power of two in range, unknown source bits,
+ *	     nonzero reserved fields
+ *  -EBUSY: more records are queued in a lane than the new size holds
+ *  -ENOMEM: no memory for the new ring
+ *  -EFAULT, -E2BIG: see the argument conventions
+ */
+#define VMSIG_IOC_SET_SUB	_IOWR(VMSIG_IOC_MAGIC, 0x15, struct vmsig_sub)
+
+/**
+ * VMSIG_IOC_GET_SUB - read the subscription and ring size of this file
+ *
+ * Issued on: an endpoint file.  Argument: &struct vmsig_sub (output).
+ * Errors: -EFAULT, -EINVAL, -E2BIG: see the argument conventions.
+ */
+#define VMSIG_IOC_GET_SUB	_IOWR(VMSIG_IOC_MAGIC, 0x16, struct vmsig_sub)
+
+/**
+ * struct vmsig_counters - delivery accounting of one endpoint file
+ * @size: (in) size of this struct as known by the caller
+ * @flags: (in) must be zero
+ * @published: (out) events offered to this file (matching its subscription,
+ *	DOWN events routed to it, ACKs for it)
+ * @delivered: (out) events read
+ * @dropped: (out) events lost because a lane was full
+ * @expired: (out) events dropped because their deadline passed unread
+ * @queued: (out) events in the ring now
+ * @reserved: (out) zero
+ *
+ * @delivered + @dropped + @expired + @queued == @published, always.
+ * VMSIG_EV_DROPPED records are made at read time and counted nowhere.
+ */
+struct vmsig_counters {
+	__u32 size;
+	__u32 flags;
+	__u64 published;
+	__u64 delivered;
+	__u64 dropped;
+	__u64 expired;
+	__u64 queued;
+	__u64 reserved[3];
+};
+
+/**
+ * VMSIG_IOC_GET_COUNTERS - read this file's delivery counters
+ *
+ * Issued on: an endpoint file.  Argument: &struct vmsig_counters.
+ * Context: takes the ring lock briefly; the counters are one snapshot.
+ * Errors: -EFAULT, -EINVAL, -E2BIG: see the argument conventions.
+ */
+#define VMSIG_IOC_GET_COUNTERS	_IOWR(VMSIG_IOC_MAGIC, 0x17, struct vmsig_counters)
+
+/**
+ * struct vmsig_sink - bind or unbind this file as the sink of a seam
+ * @size: (in) size of this struct as known by the caller
+ * @flags: (in) VMSIG_SINK_UNBIND to unbind
+ * @source: (in) the seam, an &enum vmsig_source other than KERNEL
+ * @reserved0: must be zero
+ * @reserved: must be zero
+ */
+struct vmsig_sink {
+	__u32 size;
+	__u32 flags;
+	__u32 source;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/** VMSIG_SINK_UNBIND - unbind instead of bind */
+#define VMSIG_SINK_UNBIND	0x1U
+
+/**
+ * VMSIG_IOC_BIND_SINK - become (or stop being) the sink of a seam
+ *
+ * Issued on: an endpoint file.  Argument: &struct vmsig_sink.
+ * Context: process context; takes the endpoint's event lock.
+ *
+ * DOWN events of the seam go to the sink only.  Closing the sink's file
+ * unbinds it and answers every DOWN event still in flight to it with an
+ * VMSIG_EV_ACT_ACK of status -EPIPE.  Unbinding does the same.
+ *
+ * Errors:
+ *  -EINVAL: unknown or kernel source, nonzero reserved fields
+ *  -EBUSY: another file is the seam's sink
+ *  -ENOENT: unbind, but this file is not the seam's sink
+ *  -EFAULT, -E2BIG: see the argument conventions
+ */
+#define VMSIG_IOC_BIND_SINK	_IOWR(VMSIG_IOC_MAGIC, 0x18, struct vmsig_sink)
+
+/**
+ * struct vmsig_derive - open another file on this endpoint
+ * @size: (in) size of this struct as known by the caller
+ * @flags: (in) VMSIG_ATTACH_NONBLOCK or 0
+ * @rights: (in) reserved for rights, must be zero for now
+ * @ep_fd: (out) the new endpoint file descriptor (O_CLOEXEC)
+ * @reserved0: must be zero
+ * @reserved: must be zero
+ */
+struct vmsig_derive {
+	__u32 size;
+	__u32 flags;
+	__u64 rights;
+	__s32 ep_fd;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/**
+ * VMSIG_IOC_DERIVE - open a new subscriber file on the same endpoint
+ *
+ * Issued on: an endpoint file.  Argument: &struct vmsig_derive.
+ * Context: process context, may sleep.
+ *
+ * The new file is a subscriber of its own (ring, subscription, counters);
+ * retained events are queued into it first.  It can be handed to another
+ * process over SCM_RIGHTS.  The new fd is also the return value.
+ *
+ * Errors: -EINVAL (nonzero reserved or @ep_fd), -EMFILE, -ENFILE, -ENOMEM;
+ * -EFAULT, -E2BIG: see the argument conventions.
+ */
+#define VMSIG_IOC_DERIVE	_IOWR(VMSIG_IOC_MAGIC, 0x19, struct vmsig_derive)
 
 #endif /* _UAPI_LINUX_VMSIG_H */
