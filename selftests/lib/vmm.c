@@ -596,6 +596,26 @@ int vmm_guest_counter(struct vmm *vm, uint64_t gpa, uint64_t counter_addr)
 	return put_code(vm, gpa, code, p - code);
 }
 
+int vmm_guest_counter_locked(struct vmm *vm, uint64_t gpa, uint64_t counter_addr)
+{
+	uint8_t code[20], *p = code;
+
+	*p++ = 0x48;			/* REX.W                          */
+	*p++ = 0xb8;			/* mov rax, imm64                 */
+	p = emit_imm64(p, counter_addr);
+	*p++ = 0xf0;			/* 1: lock                        */
+	*p++ = 0x48;			/*    REX.W                       */
+	*p++ = 0xff;			/*    inc qword ptr [rax]: FF /0  */
+	*p++ = 0x00;			/*    ModRM mod=00 reg=0 rm=rax   */
+	*p++ = 0x48;			/* REX.W                          */
+	*p++ = 0xff;			/* inc qword ptr [rax+8]: FF /0,  */
+	*p++ = 0x40;			/*    ModRM mod=01 reg=0 rm=rax   */
+	*p++ = 0x08;			/*    disp8 8                     */
+	*p++ = 0xeb;			/* jmp rel8                       */
+	*p++ = 0xf6;			/*    -10: back to 1:             */
+	return put_code(vm, gpa, code, p - code);
+}
+
 int vmm_guest_stores(struct vmm *vm, uint64_t gpa, const struct vmm_store *st,
 		     unsigned int n)
 {
@@ -817,7 +837,10 @@ int vmm_counter_setup(struct vmm *vm, struct vmm_vcpu *vcpu,
 
 	if (cc->counter_gpa & 7 || (cnt_gva & ~pmask) != (cc->counter_gpa & ~pmask))
 		return -EINVAL;
-	counter = vmm_gpa2hva(vm, cc->counter_gpa, 8);
+	/* The locked variant keeps its own count in the next word, same page. */
+	if (cc->locked && (cc->counter_gpa & ~pmask) > VMM_PAGE_4K - 16)
+		return -EINVAL;
+	counter = vmm_gpa2hva(vm, cc->counter_gpa, cc->locked ? 16 : 8);
 	if (!counter)
 		return -errno;
 	r = vmm_pt_init(&pt, vm, levels, cc->pt_gpa, cc->pt_size);
@@ -834,10 +857,15 @@ int vmm_counter_setup(struct vmm *vm, struct vmm_vcpu *vcpu,
 		if (r)
 			return r;
 	}
-	r = vmm_guest_counter(vm, cc->code_gpa, cnt_gva);
+	if (cc->locked)
+		r = vmm_guest_counter_locked(vm, cc->code_gpa, cnt_gva);
+	else
+		r = vmm_guest_counter(vm, cc->code_gpa, cnt_gva);
 	if (r < 0)
 		return r;
-	*counter = 0;
+	counter[0] = 0;
+	if (cc->locked)
+		counter[1] = 0;
 	r = vmm_vcpu_setup_long(vcpu, vmm_pt_cr3(&pt), levels, code_gva, 0);
 	if (r)
 		return r;
@@ -854,6 +882,7 @@ enum {
 	VMM_CMD_PEEK64,
 	VMM_CMD_DIRTY_LOG,
 	VMM_CMD_VCPU_STATE,
+	VMM_CMD_VCPU_STOP,
 	VMM_CMD_QUIT,
 };
 
@@ -947,6 +976,11 @@ static void child_serve(int sock, struct vmm *vm, struct vmm_vcpu *vcpu,
 		case VMM_CMD_VCPU_STATE:
 			rep->val32 = have_vcpu && vmm_vcpu_thread_running(vcpu);
 			rep->val = have_vcpu ? (uint64_t)(int64_t)vcpu->thread_result : 0;
+			break;
+		case VMM_CMD_VCPU_STOP:
+			rep->err = have_vcpu ? 0 : -ENOENT;
+			if (have_vcpu)
+				rep->val = (uint64_t)(int64_t)vmm_vcpu_thread_stop(vcpu);
 			break;
 		case VMM_CMD_QUIT:
 			send_fd_msg(sock, -1, rep, out);
@@ -1190,6 +1224,16 @@ int vmm_child_vcpu_state(struct vmm_child *c, int *exit)
 	if (exit)
 		*exit = (int)(int64_t)rep.val;
 	return rep.val32;
+}
+
+int vmm_child_vcpu_stop(struct vmm_child *c)
+{
+	struct vmm_req req = { .op = VMM_CMD_VCPU_STOP };
+	struct vmm_rep rep;
+	int r;
+
+	r = child_call(c, &req, REQ_HDR, &rep, NULL);
+	return r ?: rep.err;
 }
 
 int vmm_child_stop(struct vmm_child *c)

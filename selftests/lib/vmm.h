@@ -146,6 +146,12 @@ int vmm_vcpu_thread_stop(struct vmm_vcpu *vcpu);
 int vmm_guest_hlt(struct vmm *vm, uint64_t gpa);
 /* 64-bit: increment the u64 at @counter_addr forever. */
 int vmm_guest_counter(struct vmm *vm, uint64_t gpa, uint64_t counter_addr);
+/*
+ * 64-bit: forever "lock inc" the u64 at @counter_addr, then plain inc the
+ * u64 after it (the guest's own count).  The first minus the second is what
+ * other writers added, exactly, if they too update it atomically.
+ */
+int vmm_guest_counter_locked(struct vmm *vm, uint64_t gpa, uint64_t counter_addr);
 /* 64-bit: store each value at its address, in order, then hlt. */
 struct vmm_store {
 	uint64_t addr;
@@ -231,6 +237,7 @@ struct vmm_counter_cfg {
 	uint64_t code_gva;
 	uint64_t counter_gpa;	/* 8-byte aligned */
 	uint64_t counter_gva;
+	bool locked;		/* vmm_guest_counter_locked(); 16 bytes of counter */
 };
 
 /* Build it and point @vcpu at it; *@cr3 (optional) gets the root. */
@@ -291,6 +298,8 @@ int vmm_child_peek64(struct vmm_child *c, uint64_t gpa, uint64_t *val);
 /* KVM_GET_DIRTY_LOG of the child's slot @index, @len bytes of bitmap. */
 int vmm_child_dirty_log(struct vmm_child *c, unsigned int index, void *bitmap,
 			size_t len);
+/* Stop the child's vCPU thread (the child keeps serving requests). */
+int vmm_child_vcpu_stop(struct vmm_child *c);
 /* 1 if the child's vCPU thread runs, 0 if not (*@exit = last result). */
 int vmm_child_vcpu_state(struct vmm_child *c, int *exit);
 /*
