@@ -29,7 +29,11 @@ struct vmsig_mem_session {
  * @end: end a session started by @begin
  * @get_page: the page holding @gpa, with a reference the caller drops with
  *	put_page(); @write asks for a page that may be written (copy-on-write
- *	and KSM sharing broken); -EFAULT when no memory backs @gpa
+ *	and KSM sharing broken); -EFAULT when no memory backs @gpa; for
+ *	@write also -EROFS (read-only memory), -EOPNOTSUPP (a dirty log vmsig
+ *	cannot write to), -EBADF/-EPERM (RAM file not writable or sealed)
+ * @mark_dirty: after bytes landed in the page of @gpa: record it in the
+ *	VM's dirty log (optional)
  * @vmm_pid: the pid of the VMM in the caller's namespace, 0 if unknown
  * @release: drop the backend's state when the endpoint dies
  */
@@ -38,6 +42,7 @@ struct vmsig_backend_ops {
 	void (*end)(struct vmsig_mem_session *s);
 	int (*get_page)(struct vmsig_mem_session *s, u64 gpa, bool write,
 			struct page **page);
+	void (*mark_dirty)(struct vmsig_mem_session *s, u64 gpa);
 	u32 (*vmm_pid)(struct vmsig_endpoint *ep);
 	void (*release)(struct vmsig_endpoint *ep);
 };

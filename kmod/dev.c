@@ -22,6 +22,8 @@ static const struct vmsig_ioctl vmsig_dev_ioctls[] = {
 			true, vmsig_get_api),
 	VMSIG_IOCTL_ROW(VMSIG_IOC_ATTACH, struct vmsig_attach, reserved,
 			VMSIG_ATTACH_NONBLOCK, false, vmsig_ioc_attach),
+	VMSIG_IOCTL_ROW(VMSIG_IOC_OPEN_EP, struct vmsig_open_ep, reserved,
+			VMSIG_ATTACH_NONBLOCK, false, vmsig_ioc_open_ep),
 };
 
 /* Features this build implements; grows with every subsystem. */
@@ -29,7 +31,9 @@ static u64 vmsig_features(void)
 {
 	u64 feat = VMSIG_FEAT_HANDSHAKE | VMSIG_FEAT_BACKEND_NONE |
 		   VMSIG_FEAT_BACKEND_RAMFD | VMSIG_FEAT_MEM_READ |
-		   VMSIG_FEAT_MEMCTX | VMSIG_FEAT_EVENTS | VMSIG_FEAT_DERIVE;
+		   VMSIG_FEAT_MEMCTX | VMSIG_FEAT_EVENTS | VMSIG_FEAT_DERIVE |
+		   VMSIG_FEAT_LEASES | VMSIG_FEAT_MEMWRITE | VMSIG_FEAT_RIGHTS |
+		   VMSIG_FEAT_AUDIT;
 
 	if (vmsig_kvm_available())
 		feat |= VMSIG_FEAT_BACKEND_KVM;
@@ -57,7 +61,7 @@ static long vmsig_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
 	return vmsig_ioctl_dispatch(file, vmsig_dev_ioctls,
-				    ARRAY_SIZE(vmsig_dev_ioctls), cmd, arg);
+				    ARRAY_SIZE(vmsig_dev_ioctls), cmd, arg, NULL);
 }
 
 static const struct file_operations vmsig_dev_fops = {

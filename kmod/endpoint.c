@@ -11,6 +11,8 @@
  * lock and is never taken under any of them.
  */
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/rcupdate.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -18,25 +20,38 @@
 #include <linux/xarray.h>
 #include <uapi/linux/vmsig.h>
 
+#include "audit.h"
 #include "backend.h"
 #include "endpoint.h"
 #include "events.h"
 #include "mem.h"
 #include "memctx.h"
+#include "rights.h"
 #include "uarg.h"
 
-/* Endpoint ids, starting at 1; the xarray's lock protects the mapping. */
+/*
+ * Endpoint ids, starting at 1; the xarray's lock protects the mapping.
+ * Lookups by id run under RCU and take a reference only if the endpoint
+ * is not already dying; endpoints are freed after a grace period.
+ */
 static DEFINE_XARRAY_ALLOC1(vmsig_endpoints);
 
 static void vmsig_endpoint_free(struct kref *ref)
 {
 	struct vmsig_endpoint *ep = container_of(ref, struct vmsig_endpoint, ref);
 
-	xa_erase(&vmsig_endpoints, ep->id);
+	struct vmsig_audit_rec rec = { .what = VMSIG_AUDIT_DETACH, .ep_id = ep->id };
+
+	/* An endpoint whose attach failed was never visible: nothing to audit. */
+	bool attached = xa_erase(&vmsig_endpoints, ep->id);
+
 	if (ep->ops)
 		ep->ops->release(ep);
+	if (attached)
+		vmsig_audit(&rec);
 	mutex_destroy(&ep->lock);
-	kfree(ep);
+	mutex_destroy(&ep->lease_lock);
+	kfree_rcu(ep, rcu);
 }
 
 /**
@@ -63,6 +78,7 @@ static struct vmsig_endpoint *vmsig_endpoint_alloc(u32 backend)
 	mutex_init(&ep->lock);
 	vmsig_tlb_init(&ep->tlb);
 	vmsig_events_init(ep);
+	vmsig_lease_init(ep);
 	ep->backend = backend;
 	/* Reserve the id now; the endpoint becomes visible only once built. */
 	err = xa_alloc(&vmsig_endpoints, &ep->id, NULL, xa_limit_31b, GFP_KERNEL);
@@ -77,6 +93,7 @@ static int vmsig_epfile_release(struct inode *inode, struct file *file)
 {
 	struct vmsig_epfile *epf = file->private_data;
 
+	vmsig_lease_file_closed(epf);
 	vmsig_events_leave(epf);
 	vmsig_ring_free(&epf->ring);
 	vmsig_endpoint_put(epf->ep);
@@ -130,28 +147,56 @@ static long vmsig_ioc_ep_info(struct file *file, void *arg,
 	return 0;
 }
 
+static long vmsig_ioc_get_rights(struct file *file, void *arg,
+				 const struct vmsig_uarg *u)
+{
+	struct vmsig_epfile *epf = file->private_data;
+	struct vmsig_rights *r = arg;
+
+	*r = (struct vmsig_rights) { .size = r->size, .rights = epf->rights };
+	return 0;
+}
+
+/* The rights column: what each command needs beyond being an endpoint file. */
 static const struct vmsig_ioctl vmsig_ep_ioctls[] = {
 	VMSIG_IOCTL_ROW(VMSIG_IOC_EP_INFO, struct vmsig_ep_info, reserved, 0,
 			true, vmsig_ioc_ep_info),
-	VMSIG_IOCTL_ROW(VMSIG_IOC_MEM_READ, struct vmsig_mem_read, reserved,
-			VMSIG_READ_EPOCH | VMSIG_READ_NOCACHE, true,
-			vmsig_ioc_mem_read),
-	VMSIG_IOCTL_ROW(VMSIG_IOC_SET_MEMCTX, struct vmsig_memctx, reserved, 0,
-			true, vmsig_ioc_set_memctx),
+	VMSIG_IOCTL_ROW_R(VMSIG_IOC_MEM_READ, struct vmsig_mem_read, reserved,
+			  VMSIG_READ_EPOCH | VMSIG_READ_NOCACHE, true,
+			  VMSIG_RIGHT_MEM_READ, vmsig_ioc_mem_read),
+	VMSIG_IOCTL_ROW_R(VMSIG_IOC_SET_MEMCTX, struct vmsig_memctx, reserved, 0,
+			  true, VMSIG_RIGHT_MEMCTX, vmsig_ioc_set_memctx),
 	VMSIG_IOCTL_ROW(VMSIG_IOC_GET_MEMCTX, struct vmsig_memctx, reserved, 0,
 			true, vmsig_ioc_get_memctx),
-	VMSIG_IOCTL_ROW(VMSIG_IOC_INVALIDATE_MEMCTX, struct vmsig_memctx,
-			reserved, 0, true, vmsig_ioc_invalidate_memctx),
+	VMSIG_IOCTL_ROW_R(VMSIG_IOC_INVALIDATE_MEMCTX, struct vmsig_memctx,
+			  reserved, 0, true, VMSIG_RIGHT_MEMCTX,
+			  vmsig_ioc_invalidate_memctx),
 	VMSIG_IOCTL_ROW(VMSIG_IOC_SET_SUB, struct vmsig_sub, reserved, 0,
 			true, vmsig_ioc_set_sub),
 	VMSIG_IOCTL_ROW(VMSIG_IOC_GET_SUB, struct vmsig_sub, reserved, 0,
 			true, vmsig_ioc_get_sub),
 	VMSIG_IOCTL_ROW(VMSIG_IOC_GET_COUNTERS, struct vmsig_counters, reserved,
 			0, true, vmsig_ioc_get_counters),
-	VMSIG_IOCTL_ROW(VMSIG_IOC_BIND_SINK, struct vmsig_sink, reserved,
-			VMSIG_SINK_UNBIND, false, vmsig_ioc_bind_sink),
+	VMSIG_IOCTL_ROW_R(VMSIG_IOC_BIND_SINK, struct vmsig_sink, reserved,
+			  VMSIG_SINK_UNBIND, false, VMSIG_RIGHT_BIND_SINK,
+			  vmsig_ioc_bind_sink),
 	VMSIG_IOCTL_ROW(VMSIG_IOC_DERIVE, struct vmsig_derive, reserved,
-			VMSIG_ATTACH_NONBLOCK, false, vmsig_ioc_derive),
+			VMSIG_ATTACH_NONBLOCK | VMSIG_DERIVE_RIGHTS, false,
+			vmsig_ioc_derive),
+	VMSIG_IOCTL_ROW(VMSIG_IOC_GET_RIGHTS, struct vmsig_rights, reserved, 0,
+			true, vmsig_ioc_get_rights),
+	/* Lease ioctls check the right of the class they name. */
+	VMSIG_IOCTL_ROW(VMSIG_IOC_LEASE_ACQUIRE, struct vmsig_lease, reserved,
+			VMSIG_LEASE_WAIT, true, vmsig_ioc_lease_acquire),
+	VMSIG_IOCTL_ROW(VMSIG_IOC_LEASE_RENEW, struct vmsig_lease, reserved, 0,
+			true, vmsig_ioc_lease_renew),
+	VMSIG_IOCTL_ROW(VMSIG_IOC_LEASE_RELEASE, struct vmsig_lease, reserved, 0,
+			true, vmsig_ioc_lease_release),
+	VMSIG_IOCTL_ROW_R(VMSIG_IOC_LEASE_REVOKE, struct vmsig_lease, reserved,
+			  0, true, VMSIG_RIGHT_ADMIN, vmsig_ioc_lease_revoke),
+	VMSIG_IOCTL_ROW_R(VMSIG_IOC_MEM_WRITE, struct vmsig_mem_write, reserved,
+			  VMSIG_WRITE_VIRT | VMSIG_WRITE_CAS | VMSIG_WRITE_EPOCH,
+			  true, VMSIG_RIGHT_MEM_WRITE, vmsig_ioc_mem_write),
 };
 
 /**
@@ -168,7 +213,8 @@ static long vmsig_epfile_ioctl(struct file *file, unsigned int cmd,
 			       unsigned long arg)
 {
 	return vmsig_ioctl_dispatch(file, vmsig_ep_ioctls,
-				    ARRAY_SIZE(vmsig_ep_ioctls), cmd, arg);
+				    ARRAY_SIZE(vmsig_ep_ioctls), cmd, arg,
+				    vmsig_authorize_ioctl);
 }
 
 static const struct file_operations vmsig_epfile_fops = {
@@ -186,7 +232,8 @@ static const struct file_operations vmsig_epfile_fops = {
  * A new file on @ep, subscribed to it.  On success the file owns the
  * caller's reference to @ep; on failure the caller keeps it.
  */
-static struct file *vmsig_epfile_create(struct vmsig_endpoint *ep, u32 flags)
+static struct file *vmsig_epfile_create(struct vmsig_endpoint *ep, u32 flags,
+					u64 rights)
 {
 	struct vmsig_epfile *epf;
 	struct file *file;
@@ -197,6 +244,7 @@ static struct file *vmsig_epfile_create(struct vmsig_endpoint *ep, u32 flags)
 	if (!epf)
 		return ERR_PTR(-ENOMEM);
 	epf->ep = ep;
+	epf->rights = rights;
 	err = vmsig_ring_init(&epf->ring, ep->id);
 	if (err) {
 		kfree(epf);
@@ -222,7 +270,7 @@ static struct file *vmsig_epfile_create(struct vmsig_endpoint *ep, u32 flags)
  * reference to @ep on success and on failure.
  */
 static long vmsig_epfile_install(struct vmsig_endpoint *ep, u32 flags,
-				 void *karg, s32 *fd_field,
+				 u64 rights, void *karg, s32 *fd_field,
 				 const struct vmsig_uarg *u)
 {
 	struct file *epfile;
@@ -233,7 +281,7 @@ static long vmsig_epfile_install(struct vmsig_endpoint *ep, u32 flags,
 		vmsig_endpoint_put(ep);
 		return fd;
 	}
-	epfile = vmsig_epfile_create(ep, flags);
+	epfile = vmsig_epfile_create(ep, flags, rights);
 	if (IS_ERR(epfile)) {
 		put_unused_fd(fd);
 		vmsig_endpoint_put(ep);
@@ -262,14 +310,35 @@ static long vmsig_epfile_install(struct vmsig_endpoint *ep, u32 flags,
 static long vmsig_ioc_derive(struct file *file, void *arg,
 			     const struct vmsig_uarg *u)
 {
-	struct vmsig_endpoint *ep = vmsig_file_ep(file);
+	struct vmsig_epfile *epf = file->private_data;
+	struct vmsig_endpoint *ep = epf->ep;
 	struct vmsig_derive *d = arg;
+	struct vmsig_audit_rec rec = { .what = VMSIG_AUDIT_DERIVE, .ep_id = ep->id };
+	u64 rights = epf->rights;
+	long ret;
 
-	if (d->rights || d->ep_fd || d->reserved0 ||
-	    memchr_inv(d->reserved, 0, sizeof(d->reserved)))
+	if (d->ep_fd || d->reserved0 || memchr_inv(d->reserved, 0, sizeof(d->reserved)))
 		return -EINVAL;
+	if (d->flags & VMSIG_DERIVE_RIGHTS) {
+		if (d->rights & ~VMSIG_RIGHTS_ALL)
+			return -EINVAL;
+		rights = d->rights;
+	} else if (d->rights) {
+		return -EINVAL;
+	}
+	rec.rights = rights;
+	/* Rights only shrink. */
+	if (rights & ~epf->rights) {
+		rec.result = -EPERM;
+		vmsig_audit(&rec);
+		return -EPERM;
+	}
 	kref_get(&ep->ref);
-	return vmsig_epfile_install(ep, d->flags, d, &d->ep_fd, u);
+	ret = vmsig_epfile_install(ep, d->flags & VMSIG_ATTACH_NONBLOCK, rights,
+				   d, &d->ep_fd, u);
+	rec.result = ret < 0 ? ret : 0;
+	vmsig_audit(&rec);
+	return ret;
 }
 
 static int vmsig_attach_backend(struct vmsig_endpoint *ep,
@@ -310,25 +379,119 @@ static int vmsig_attach_check(const struct vmsig_attach *at)
 long vmsig_ioc_attach(struct file *file, void *arg, const struct vmsig_uarg *u)
 {
 	struct vmsig_attach *at = arg;
+	struct vmsig_audit_rec rec = { .what = VMSIG_AUDIT_ATTACH };
 	struct vmsig_endpoint *ep;
+	long ret;
 	int err;
 
 	err = vmsig_attach_check(at);
 	if (err)
-		return err;
+		goto out;
 	ep = vmsig_endpoint_alloc(at->backend);
-	if (IS_ERR(ep))
-		return PTR_ERR(ep);
+	if (IS_ERR(ep)) {
+		err = PTR_ERR(ep);
+		goto out;
+	}
 	err = vmsig_attach_backend(ep, at);
-	if (err)
-		goto put_ep;
-
+	if (err) {
+		vmsig_endpoint_put(ep);
+		goto out;
+	}
 	at->ep_id = ep->id;
+	rec.ep_id = ep->id;
 	/* Visible by id from now on; lookups take their own reference. */
 	xa_store(&vmsig_endpoints, ep->id, ep, GFP_KERNEL);
-	return vmsig_epfile_install(ep, at->flags, at, &at->ep_fd, u);
-
-put_ep:
-	vmsig_endpoint_put(ep);
+	ret = vmsig_epfile_install(ep, at->flags, VMSIG_RIGHTS_ALL, at,
+				   &at->ep_fd, u);
+	rec.result = ret < 0 ? ret : 0;
+	vmsig_audit(&rec);
+	return ret;
+out:
+	rec.result = err;
+	vmsig_audit(&rec);
 	return err;
+}
+
+/* A referenced endpoint by id, or NULL when there is none (or it is dying). */
+static struct vmsig_endpoint *vmsig_endpoint_find(unsigned long *id)
+{
+	struct vmsig_endpoint *ep;
+
+	rcu_read_lock();
+	for (;;) {
+		ep = xa_find(&vmsig_endpoints, id, ULONG_MAX, XA_PRESENT);
+		if (!ep || kref_get_unless_zero(&ep->ref))
+			break;
+		(*id)++;
+	}
+	rcu_read_unlock();
+	return ep;
+}
+
+/**
+ * vmsig_endpoint_next() - iterate over the endpoints, for listings
+ * @id: in: the smallest id wanted; out: the id found
+ *
+ * Return: the endpoint with the smallest id >= *@id, referenced (drop it
+ * with vmsig_endpoint_put()), or NULL when there is none.
+ */
+struct vmsig_endpoint *vmsig_endpoint_next(unsigned long *id)
+{
+	return vmsig_endpoint_find(id);
+}
+
+/**
+ * vmsig_endpoint_nsubs() - how many files an endpoint has
+ * @ep: the endpoint
+ *
+ * Return: the number of endpoint files (subscribers) now.
+ */
+u32 vmsig_endpoint_nsubs(struct vmsig_endpoint *ep)
+{
+	struct vmsig_epfile *f;
+	u32 n = 0;
+
+	spin_lock(&ep->ev_lock);
+	list_for_each_entry(f, &ep->subs, node)
+		n++;
+	spin_unlock(&ep->ev_lock);
+	return n;
+}
+
+/**
+ * vmsig_ioc_open_ep() - VMSIG_IOC_OPEN_EP: a new file on an endpoint by id
+ * @file: the /dev/vmsig file
+ * @arg: &struct vmsig_open_ep
+ * @u: where @arg came from
+ *
+ * Return: the new fd, or a negative errno (see the uapi).
+ */
+long vmsig_ioc_open_ep(struct file *file, void *arg, const struct vmsig_uarg *u)
+{
+	struct vmsig_open_ep *op = arg;
+	struct vmsig_audit_rec rec = { .what = VMSIG_AUDIT_OPEN_EP, .ep_id = op->ep_id };
+	unsigned long id = op->ep_id;
+	struct vmsig_endpoint *ep;
+	long ret;
+
+	if (op->ep_fd || memchr_inv(op->reserved, 0, sizeof(op->reserved)))
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN)) {
+		ret = -EPERM;
+		goto out;
+	}
+	ep = id ? vmsig_endpoint_find(&id) : NULL;
+	if (ep && id != op->ep_id) {
+		vmsig_endpoint_put(ep);
+		ep = NULL;
+	}
+	if (!ep) {
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = vmsig_epfile_install(ep, op->flags, VMSIG_RIGHTS_ALL, op, &op->ep_fd, u);
+out:
+	rec.result = ret < 0 ? ret : 0;
+	vmsig_audit(&rec);
+	return ret;
 }

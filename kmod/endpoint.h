@@ -9,6 +9,7 @@
 #include <linux/types.h>
 #include <uapi/linux/vmsig.h>
 
+#include "lease.h"
 #include "ring.h"
 #include "tlb.h"
 
@@ -54,6 +55,10 @@ struct vmsig_memctx_state {
  * @inflight: DOWN events waiting for their ACK, hashed by kernel corr
  * @ninflight: entries in @inflight
  * @next_corr: last kernel correlation id handed out
+ * @lease_lock: protects @lease; held across every lease-checked action
+ * @lease_wq: waiters for a lease
+ * @lease: one slot per &enum vmsig_lease_class
+ * @rcu: frees the endpoint after lookups by id are done with it
  */
 struct vmsig_endpoint {
 	struct kref ref;
@@ -75,6 +80,11 @@ struct vmsig_endpoint {
 	struct hlist_head inflight[1 << VMSIG_INFLIGHT_HASH_BITS];
 	u32 ninflight;
 	u64 next_corr;
+
+	struct mutex lease_lock; /* protects lease[] */
+	wait_queue_head_t lease_wq;
+	struct vmsig_lease_slot lease[VMSIG_LEASE_CLASSES];
+	struct rcu_head rcu;
 };
 
 /**
@@ -83,10 +93,12 @@ struct vmsig_endpoint {
  * @node: in @ep->subs, under @ep->ev_lock
  * @sources: subscribed UP sources (bit per &enum vmsig_source), ev_lock
  * @kernel_types: subscribed kernel event types (bit per type), ev_lock
+ * @rights: VMSIG_RIGHT_* bits, fixed when the file is made
  * @ring: the file's events
  */
 struct vmsig_epfile {
 	struct vmsig_endpoint *ep;
+	u64 rights;
 	struct list_head node;
 	u64 sources;
 	u64 kernel_types;
@@ -94,6 +106,9 @@ struct vmsig_epfile {
 };
 
 long vmsig_ioc_attach(struct file *file, void *arg, const struct vmsig_uarg *u);
+long vmsig_ioc_open_ep(struct file *file, void *arg, const struct vmsig_uarg *u);
+struct vmsig_endpoint *vmsig_endpoint_next(unsigned long *id);
+u32 vmsig_endpoint_nsubs(struct vmsig_endpoint *ep);
 u64 vmsig_endpoint_ioctl_mask(void);
 void vmsig_endpoint_put(struct vmsig_endpoint *ep);
 

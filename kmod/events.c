@@ -15,7 +15,12 @@
  * A sink that goes away answers everything still in flight to it with
  * -EPIPE, so no submitter waits forever.
  *
- * Lock order: ep->lock (memctx), then ep->ev_lock, then a ring's lock.
+ * Destructive DOWN events (input, power) carry the token of their lease
+ * class; it is checked, and the event routed, under ep->lease_lock, so a
+ * revoke cannot overtake an action already accepted.
+ *
+ * Lock order: ep->lease_lock, then ep->lock (memctx), then ep->ev_lock,
+ * then a ring's lock.
  */
 #include <linux/bits.h>
 #include <linux/hashtable.h>
@@ -25,8 +30,11 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/vmsig.h>
 
+#include "audit.h"
 #include "endpoint.h"
 #include "events.h"
+#include "lease.h"
+#include "rights.h"
 #include "uarg.h"
 
 /**
@@ -50,7 +58,9 @@ struct vmsig_inflight {
 #define VMSIG_ALL_SOURCES	GENMASK_ULL(VMSIG_SRC_MAX - 1, 0)
 /* Kernel types a subscriber can ask for (DROPPED is made at read time). */
 #define VMSIG_KERNEL_TYPES	(BIT_ULL(VMSIG_EV_LIFECYCLE) | \
-				 BIT_ULL(VMSIG_EV_MEMCTX))
+				 BIT_ULL(VMSIG_EV_MEMCTX) | \
+				 BIT_ULL(VMSIG_EV_LEASE) | \
+				 BIT_ULL(VMSIG_EV_MEMWRITE))
 
 /**
  * vmsig_events_init() - empty event state of a new endpoint
@@ -134,6 +144,22 @@ static int __vmsig_publish(struct vmsig_endpoint *ep, struct vmsig_event *ev,
 }
 
 /**
+ * vmsig_events_publish_kernel() - raise a kernel event built by the caller
+ * @ep: the endpoint
+ * @ev: the event; seq, time, endpoint and version are set here
+ *
+ * Context: may be called with ep->lease_lock or ep->lock held; takes
+ * ep->ev_lock.
+ */
+void vmsig_events_publish_kernel(struct vmsig_endpoint *ep,
+				 struct vmsig_event *ev)
+{
+	spin_lock(&ep->ev_lock);
+	__vmsig_publish(ep, ev, NULL, true);
+	spin_unlock(&ep->ev_lock);
+}
+
+/**
  * vmsig_events_kernel() - raise a kernel event on an endpoint
  * @ep: the endpoint
  * @type: a kernel event type
@@ -154,9 +180,7 @@ void vmsig_events_kernel(struct vmsig_endpoint *ep, u16 type, u8 source,
 		.payload.u64 = { p0, p1 },
 	};
 
-	spin_lock(&ep->ev_lock);
-	__vmsig_publish(ep, &ev, NULL, true);
-	spin_unlock(&ep->ev_lock);
+	vmsig_events_publish_kernel(ep, &ev);
 }
 
 /**
@@ -307,7 +331,8 @@ static int vmsig_event_check(const struct vmsig_event *ev)
 	       0 : -EINVAL;
 }
 
-static int vmsig_submit_down(struct vmsig_epfile *f, struct vmsig_event *ev)
+/* Route a DOWN event to its sink and remember it until its ACK. */
+static int vmsig_route_down(struct vmsig_epfile *f, struct vmsig_event *ev)
 {
 	struct vmsig_endpoint *ep = f->ep;
 	struct vmsig_inflight *in;
@@ -345,6 +370,59 @@ static int vmsig_submit_down(struct vmsig_epfile *f, struct vmsig_event *ev)
 	return err;
 }
 
+/* The lease class a DOWN type needs, or -1 for none. */
+static int vmsig_down_lease(u16 type)
+{
+	switch (type) {
+	case VMSIG_EV_INPUT:
+		return VMSIG_LEASE_INPUT;
+	case VMSIG_EV_POWER:
+		return VMSIG_LEASE_POWER;
+	}
+	return -1;
+}
+
+static int vmsig_submit_down(struct vmsig_epfile *f, struct vmsig_event *ev)
+{
+	struct vmsig_endpoint *ep = f->ep;
+	int cls = vmsig_down_lease(ev->type);
+	int err;
+
+	if (cls < 0)
+		return vmsig_route_down(f, ev);
+	/* Checked and routed under the lock that ends leases: a fence. */
+	mutex_lock(&ep->lease_lock);
+	err = __vmsig_lease_check(f, cls, ev->payload.u64[0]);
+	if (!err) {
+		err = vmsig_route_down(f, ev);
+	} else {
+		struct vmsig_audit_rec rec = {
+			.what = VMSIG_AUDIT_DENIED, .result = err, .ep_id = ep->id,
+			.lease_class = cls, .token = ev->payload.u64[0],
+			.op = VMSIG_AUDIT_OP_WRITE,
+		};
+
+		vmsig_audit(&rec);
+	}
+	mutex_unlock(&ep->lease_lock);
+	return err;
+}
+
+/* The right a record written by @f needs. */
+static u64 vmsig_write_right(const struct vmsig_event *ev)
+{
+	if (ev->dir == VMSIG_DIR_UP)
+		return ev->type == VMSIG_EV_ACT_ACK ? VMSIG_RIGHT_BIND_SINK :
+						      VMSIG_RIGHT_EMIT;
+	switch (ev->type) {
+	case VMSIG_EV_INPUT:
+		return VMSIG_RIGHT_SUBMIT_INPUT;
+	case VMSIG_EV_POWER:
+		return VMSIG_RIGHT_SUBMIT_POWER;
+	}
+	return VMSIG_RIGHT_SUBMIT_OTHER;
+}
+
 static int vmsig_sink_ack(struct vmsig_epfile *f, const struct vmsig_event *ev)
 {
 	struct vmsig_endpoint *ep = f->ep;
@@ -373,6 +451,9 @@ static int vmsig_write_one(struct vmsig_epfile *f, struct vmsig_event *ev)
 
 	if (err)
 		return err;
+	err = vmsig_require(f, vmsig_write_right(ev), VMSIG_AUDIT_OP_WRITE);
+	if (err)
+		return err;
 	if (ev->dir == VMSIG_DIR_DOWN)
 		return vmsig_submit_down(f, ev);
 	if (ev->type == VMSIG_EV_ACT_ACK)
@@ -393,7 +474,9 @@ static int vmsig_write_one(struct vmsig_epfile *f, struct vmsig_event *ev)
  * The kernel sets @seq, @ts_ns, @ep_id and @version of every record.
  *
  * Return: bytes of the records accepted, or (when the first record fails)
- * -EINVAL (bad size or record), -EFAULT, -ENXIO (DOWN without sink),
+ * -EINVAL (bad size or record), -EPERM (a right the file lacks), -ESTALE
+ * (an input or power event whose token is not this file's current lease),
+ * -EFAULT, -ENXIO (DOWN without sink),
  * -EAGAIN (sink's lane full, or too many DOWN events in flight), -ENOENT
  * (ACK for no DOWN event in flight to this file), -ENOSPC (no retained slot
  * left), -EPIPE (the endpoint is dead), -ENOMEM.

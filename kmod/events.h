@@ -13,6 +13,8 @@ struct vmsig_uarg;
 void vmsig_events_init(struct vmsig_endpoint *ep);
 void vmsig_events_join(struct vmsig_epfile *f);
 void vmsig_events_leave(struct vmsig_epfile *f);
+void vmsig_events_publish_kernel(struct vmsig_endpoint *ep,
+				 struct vmsig_event *ev);
 void vmsig_events_kernel(struct vmsig_endpoint *ep, u16 type, u8 source,
 			 s32 aux, u64 p0, u64 p1, bool retain);
 void vmsig_events_vmm_exit(struct vmsig_endpoint *ep);

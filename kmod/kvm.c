@@ -93,8 +93,19 @@ static int vmsig_kvm_get_page(struct vmsig_mem_session *s, u64 gpa,
 	slot = __gfn_to_memslot(kvm_memslots(kvm), gfn);
 	if (!slot || (slot->flags & KVM_MEMSLOT_INVALID))
 		goto out;
-	if (write && (slot->flags & KVM_MEM_READONLY))
+	if (write && (slot->flags & KVM_MEM_READONLY)) {
+		err = -EROFS;
 		goto out;
+	}
+	/*
+	 * A dirty ring is pushed to by vCPU threads only; vmsig cannot record
+	 * the write there, and a write the log does not know of would be lost
+	 * by live migration: refuse it.
+	 */
+	if (write && kvm->dirty_ring_size && kvm_slot_dirty_track_enabled(slot)) {
+		err = -EOPNOTSUPP;
+		goto out;
+	}
 	hva = __gfn_to_hva_memslot(slot, gfn);
 
 	mmap_read_lock(s->mm);
@@ -106,6 +117,26 @@ static int vmsig_kvm_get_page(struct vmsig_mem_session *s, u64 gpa,
 out:
 	srcu_read_unlock(&kvm->srcu, idx);
 	return err;
+}
+
+/*
+ * What mark_page_dirty_in_slot() does for a bitmap-logged slot, without
+ * it: KVM's helper expects a vCPU thread and WARNs on x86 when called from
+ * an ioctl.  Setting the bit atomically after the bytes landed is enough:
+ * KVM_GET_DIRTY_LOG harvests the bitmap with atomic exchanges.
+ */
+static void vmsig_kvm_mark_dirty(struct vmsig_mem_session *s, u64 gpa)
+{
+	struct kvm *kvm = vmsig_kvm(s->ep);
+	gfn_t gfn = gpa >> PAGE_SHIFT;
+	struct kvm_memory_slot *slot;
+	int idx;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	slot = __gfn_to_memslot(kvm_memslots(kvm), gfn);
+	if (slot && kvm_slot_dirty_track_enabled(slot) && slot->dirty_bitmap)
+		set_bit_le(gfn - slot->base_gfn, slot->dirty_bitmap);
+	srcu_read_unlock(&kvm->srcu, idx);
 }
 
 static u32 vmsig_kvm_vmm_pid(struct vmsig_endpoint *ep)
@@ -138,6 +169,7 @@ static const struct vmsig_backend_ops vmsig_kvm_ops = {
 	.begin		= vmsig_kvm_begin,
 	.end		= vmsig_kvm_end,
 	.get_page	= vmsig_kvm_get_page,
+	.mark_dirty	= vmsig_kvm_mark_dirty,
 	.vmm_pid	= vmsig_kvm_vmm_pid,
 	.release	= vmsig_kvm_release,
 };

@@ -5,22 +5,32 @@
  */
 #include <linux/module.h>
 
+#include "audit.h"
 #include "dev.h"
 
 static int __init vmsig_init(void)
 {
 	int err;
 
-	err = vmsig_dev_register();
+	/* The family first: attaching audits, and /dev/vmsig allows it. */
+	err = vmsig_netlink_init();
 	if (err)
 		return err;
+	err = vmsig_dev_register();
+	if (err)
+		goto netlink_exit;
 	pr_info("vmsig %s loaded\n", VMSIG_VERSION);
 	return 0;
+
+netlink_exit:
+	vmsig_netlink_exit();
+	return err;
 }
 
 static void __exit vmsig_exit(void)
 {
 	vmsig_dev_unregister();
+	vmsig_netlink_exit();
 }
 
 module_init(vmsig_init);

@@ -15,5 +15,7 @@ int vmsig_mem_read_pte(struct vmsig_mem_session *s, u64 gpa, u64 *pte);
 
 long vmsig_ioc_mem_read(struct file *file, void *arg,
 			const struct vmsig_uarg *u);
+long vmsig_ioc_mem_write(struct file *file, void *arg,
+			 const struct vmsig_uarg *u);
 
 #endif /* VMSIG_MEM_H */

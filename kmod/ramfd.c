@@ -11,6 +11,7 @@
  * Locking: none of its own; the page cache has its own.
  */
 #include <linux/bits.h>
+#include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
@@ -56,6 +57,12 @@ static int vmsig_ramfd_get_page(struct vmsig_mem_session *s, u64 gpa,
 
 	if (gpa < rf->base || gpa - rf->base >= rf->size)
 		return -EFAULT;
+	if (write && !(rf->file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	/* Writing through the page cache would bypass memfd write seals. */
+	if (write && (SHMEM_I(file_inode(rf->file))->seals &
+		      (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		return -EPERM;
 	page = shmem_read_mapping_page_gfp(mapping, (gpa - rf->base) >> PAGE_SHIFT,
 					   mapping_gfp_mask(mapping));
 	if (IS_ERR(page))

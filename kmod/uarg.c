@@ -42,13 +42,16 @@ static const struct vmsig_ioctl *vmsig_ioctl_find(const struct vmsig_ioctl *tbl,
  * @n: number of rows in @tbl
  * @cmd: the command as passed to unlocked_ioctl
  * @uarg: the user pointer to the argument
+ * @authorize: checks the row's rights before anything is read; NULL for a
+ *	table whose rows need none
  *
  * Context: process context, may sleep.
  * Return: the handler's result; -ENOTTY for an unknown command; -EFAULT,
  * -EINVAL or -E2BIG for an argument that breaks the conventions.
  */
 long vmsig_ioctl_dispatch(struct file *file, const struct vmsig_ioctl *tbl,
-			  size_t n, unsigned int cmd, unsigned long uarg)
+			  size_t n, unsigned int cmd, unsigned long uarg,
+			  vmsig_authorize_fn authorize)
 {
 	u64 karg[VMSIG_IOCTL_ARG_BYTES / sizeof(u64)];
 	const struct vmsig_ioctl *row = vmsig_ioctl_find(tbl, n, cmd);
@@ -59,6 +62,11 @@ long vmsig_ioctl_dispatch(struct file *file, const struct vmsig_ioctl *tbl,
 
 	if (!row)
 		return -ENOTTY;
+	if (authorize) {
+		err = authorize(file, row->right, _IOC_NR(cmd));
+		if (err)
+			return err;
+	}
 	if (get_user(u.usize, (u32 __user *)u.ptr))
 		return -EFAULT;
 	if (u.usize < row->min_size)

@@ -32,6 +32,7 @@ struct vmsig_uarg {
  * @ksize: size of the struct as this module knows it
  * @valid_flags: bits of &flags the command accepts
  * @copy_out: write the argument back to the caller after @fn succeeds
+ * @right: rights the file needs (endpoint files; 0 for none)
  * @fn: handler; gets the file, the kernel copy of the argument and where
  *	it came from (for handlers that must copy out before committing)
  */
@@ -41,6 +42,7 @@ struct vmsig_ioctl {
 	u32 ksize;
 	u32 valid_flags;
 	bool copy_out;
+	u64 right;
 	long (*fn)(struct file *file, void *arg, const struct vmsig_uarg *u);
 };
 
@@ -48,18 +50,30 @@ struct vmsig_ioctl {
  * VMSIG_IOCTL_ROW() - a table row for @type whose first published version
  * ends at member @last.
  */
-#define VMSIG_IOCTL_ROW(_cmd, _type, _last, _flags, _out, _fn) {	\
+#define VMSIG_IOCTL_ROW(_cmd, _type, _last, _flags, _out, _fn)	\
+	VMSIG_IOCTL_ROW_R(_cmd, _type, _last, _flags, _out, 0, _fn)
+
+/* VMSIG_IOCTL_ROW_R() - a row whose command needs rights @_right. */
+#define VMSIG_IOCTL_ROW_R(_cmd, _type, _last, _flags, _out, _right, _fn) {\
 	.cmd = (_cmd),							\
 	.min_size = offsetofend(_type, _last),				\
 	.ksize = sizeof(_type) +					\
 		BUILD_BUG_ON_ZERO(sizeof(_type) > VMSIG_IOCTL_ARG_BYTES),\
 	.valid_flags = (_flags),					\
 	.copy_out = (_out),						\
+	.right = (_right),						\
 	.fn = (_fn),							\
 }
 
+/*
+ * Decides whether @file may run a row that needs @right; gets the command
+ * number for its audit record.  Returns 0 or a negative errno.
+ */
+typedef int (*vmsig_authorize_fn)(struct file *file, u64 right, unsigned int nr);
+
 long vmsig_ioctl_dispatch(struct file *file, const struct vmsig_ioctl *tbl,
-			  size_t n, unsigned int cmd, unsigned long uarg);
+			  size_t n, unsigned int cmd, unsigned long uarg,
+			  vmsig_authorize_fn authorize);
 int vmsig_uarg_copy_out(const struct vmsig_uarg *u, void *karg);
 u64 vmsig_ioctl_mask(const struct vmsig_ioctl *tbl, size_t n);
 

@@ -35,4 +35,27 @@
 #define VMSIG_HAVE_KVM_BACKEND 1
 #endif
 
+/*
+ * vmsig_genl_dump_attrs() - the attributes of a dump request, parsed and
+ * validated by the genetlink core against the family's policy.  The parsed
+ * request moved from struct genl_dumpit_info into a struct genl_info
+ * (genl_info_dump()) between 6.1 and 6.12.
+ */
+#ifdef VMSIG_HAVE_GENL_INFO_DUMP
+#define vmsig_genl_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
+#else
+#define vmsig_genl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#endif
+
+/*
+ * VMSIG_GENL_MCGRP_ADMIN - flags of a multicast group only CAP_NET_ADMIN may
+ * join.  Kernels without GENL_MCAST_CAP_* cannot restrict joining at all
+ * (documented in Documentation/userspace-api.rst).
+ */
+#ifdef VMSIG_HAVE_GENL_MCAST_CAP
+#define VMSIG_GENL_MCGRP_ADMIN		GENL_MCAST_CAP_NET_ADMIN
+#else
+#define VMSIG_GENL_MCGRP_ADMIN		0
+#endif
+
 #endif /* VMSIG_COMPAT_H */

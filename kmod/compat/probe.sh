@@ -49,3 +49,13 @@ for sym in file_is_kvm kvm_get_kvm kvm_put_kvm; do
 	name=VMSIG_HAVE_EXPORT_$(echo "$sym" | tr a-z A-Z)
 	define_if exported "$sym"
 done
+
+# Between 6.1 and 6.12 a dump's parsed request moved into a struct genl_info
+# (genl_info_dump()); before, its attributes are genl_dumpit_info(cb)->attrs.
+name=VMSIG_HAVE_GENL_INFO_DUMP
+define_if grep -q 'genl_info_dump(' "$(hdr net/genetlink.h)"
+
+# GENL_MCAST_CAP_* restrict who may join a multicast group (upstream late
+# 2023, in Debian's 6.1 too); without them any process of the netns joins.
+name=VMSIG_HAVE_GENL_MCAST_CAP
+define_if grep -q 'define GENL_MCAST_CAP_NET_ADMIN' "$(hdr net/genetlink.h)"

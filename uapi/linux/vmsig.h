@@ -60,6 +60,14 @@
 #define VMSIG_FEAT_EVENTS	_BITULL(6)
 /** VMSIG_FEAT_DERIVE - VMSIG_IOC_DERIVE: more subscriber files per endpoint */
 #define VMSIG_FEAT_DERIVE	_BITULL(7)
+/** VMSIG_FEAT_LEASES - leases with fencing tokens */
+#define VMSIG_FEAT_LEASES	_BITULL(8)
+/** VMSIG_FEAT_MEMWRITE - VMSIG_IOC_MEM_WRITE, fenced, dirty-logged */
+#define VMSIG_FEAT_MEMWRITE	_BITULL(9)
+/** VMSIG_FEAT_RIGHTS - per-file rights, derive with fewer rights */
+#define VMSIG_FEAT_RIGHTS	_BITULL(10)
+/** VMSIG_FEAT_AUDIT - the "vmsig" generic netlink family */
+#define VMSIG_FEAT_AUDIT	_BITULL(11)
 
 /**
  * struct vmsig_api - result of the API handshake
@@ -453,6 +461,17 @@ enum vmsig_source {
  * event had when submitted; @aux: 0 or a negative errno
  */
 #define VMSIG_EV_ACT_ACK	0x0004
+/**
+ * VMSIG_EV_LEASE - a lease changed; @aux: &enum vmsig_lease_class,
+ * payload u64[0]: token, u32[2]: holder's pid, u32[3]: VMSIG_LEASE_EV_*
+ */
+#define VMSIG_EV_LEASE		0x0005
+/**
+ * VMSIG_EV_MEMWRITE - a MEMWRITE landed or was refused; @aux: 0 or a
+ * negative errno; payload u64[0]: address, u32[2]: length, u32[3]: the
+ * VMSIG_WRITE_* flags; @corr: the lease token it carried
+ */
+#define VMSIG_EV_MEMWRITE	0x0006
 /** VMSIG_EV_KERNEL_MAX - last kernel-only type */
 #define VMSIG_EV_KERNEL_MAX	0x00ff
 
@@ -476,6 +495,13 @@ enum vmsig_source {
 /* @aux of VMSIG_EV_LIFECYCLE */
 /** VMSIG_LC_VMM_EXIT - the VMM's address space is gone */
 #define VMSIG_LC_VMM_EXIT	1
+
+/* payload u32[3] of VMSIG_EV_LEASE */
+#define VMSIG_LEASE_EV_GRANTED	1
+#define VMSIG_LEASE_EV_RELEASED	2	/* by its holder */
+#define VMSIG_LEASE_EV_EXPIRED	3	/* its TTL passed */
+#define VMSIG_LEASE_EV_REVOKED	4	/* by an admin */
+#define VMSIG_LEASE_EV_CLOSED	5	/* the holder's file was released */
 
 /* @aux of VMSIG_EV_VM_STATE */
 #define VMSIG_VM_RUNNING	1
@@ -679,11 +705,48 @@ struct vmsig_sink {
  */
 #define VMSIG_IOC_BIND_SINK	_IOWR(VMSIG_IOC_MAGIC, 0x18, struct vmsig_sink)
 
+/* --------------------------------------------------------------- rights */
+
+/*
+ * Rights of an endpoint file.  A file made by VMSIG_IOC_ATTACH or
+ * VMSIG_IOC_OPEN_EP has all of them; VMSIG_IOC_DERIVE makes files with a
+ * subset, never more.  Reading events, the endpoint's info, the file's own
+ * subscription and counters need no right.
+ */
+/** VMSIG_RIGHT_MEM_READ - VMSIG_IOC_MEM_READ */
+#define VMSIG_RIGHT_MEM_READ		_BITULL(0)
+/** VMSIG_RIGHT_MEM_WRITE - VMSIG_IOC_MEM_WRITE (with the memwrite lease) */
+#define VMSIG_RIGHT_MEM_WRITE		_BITULL(1)
+/** VMSIG_RIGHT_MEMCTX - VMSIG_IOC_SET_MEMCTX and INVALIDATE_MEMCTX */
+#define VMSIG_RIGHT_MEMCTX		_BITULL(2)
+/** VMSIG_RIGHT_EMIT - write() UP events */
+#define VMSIG_RIGHT_EMIT		_BITULL(3)
+/** VMSIG_RIGHT_SUBMIT_INPUT - write() VMSIG_EV_INPUT (with the lease) */
+#define VMSIG_RIGHT_SUBMIT_INPUT	_BITULL(4)
+/** VMSIG_RIGHT_SUBMIT_POWER - write() VMSIG_EV_POWER (with the lease) */
+#define VMSIG_RIGHT_SUBMIT_POWER	_BITULL(5)
+/** VMSIG_RIGHT_SUBMIT_OTHER - write() any other DOWN type */
+#define VMSIG_RIGHT_SUBMIT_OTHER	_BITULL(6)
+/** VMSIG_RIGHT_LEASE_INPUT - acquire the input lease */
+#define VMSIG_RIGHT_LEASE_INPUT		_BITULL(7)
+/** VMSIG_RIGHT_LEASE_POWER - acquire the power lease */
+#define VMSIG_RIGHT_LEASE_POWER		_BITULL(8)
+/** VMSIG_RIGHT_LEASE_MEMWRITE - acquire the memwrite lease */
+#define VMSIG_RIGHT_LEASE_MEMWRITE	_BITULL(9)
+/** VMSIG_RIGHT_BIND_SINK - VMSIG_IOC_BIND_SINK (and so ACKs) */
+#define VMSIG_RIGHT_BIND_SINK		_BITULL(10)
+/** VMSIG_RIGHT_ADMIN - VMSIG_IOC_LEASE_REVOKE */
+#define VMSIG_RIGHT_ADMIN		_BITULL(11)
+/** VMSIG_RIGHTS_ALL - every right */
+#define VMSIG_RIGHTS_ALL		(_BITULL(12) - 1)
+
 /**
  * struct vmsig_derive - open another file on this endpoint
  * @size: (in) size of this struct as known by the caller
- * @flags: (in) VMSIG_ATTACH_NONBLOCK or 0
- * @rights: (in) reserved for rights, must be zero for now
+ * @flags: (in) VMSIG_ATTACH_NONBLOCK, VMSIG_DERIVE_RIGHTS
+ * @rights: (in) with VMSIG_DERIVE_RIGHTS: the new file's rights, a subset
+ *	of this file's; without it: must be zero, and the new file has this
+ *	file's rights
  * @ep_fd: (out) the new endpoint file descriptor (O_CLOEXEC)
  * @reserved0: must be zero
  * @reserved: must be zero
@@ -705,11 +768,248 @@ struct vmsig_derive {
  *
  * The new file is a subscriber of its own (ring, subscription, counters);
  * retained events are queued into it first.  It can be handed to another
- * process over SCM_RIGHTS.  The new fd is also the return value.
+ * process over SCM_RIGHTS.  The new fd is also the return value.  Every
+ * derive is audited.
  *
- * Errors: -EINVAL (nonzero reserved or @ep_fd), -EMFILE, -ENFILE, -ENOMEM;
- * -EFAULT, -E2BIG: see the argument conventions.
+ * Errors: -EPERM (a right this file does not have), -EINVAL (unknown
+ * rights bits, @rights without VMSIG_DERIVE_RIGHTS, nonzero reserved or
+ * @ep_fd), -EMFILE, -ENFILE, -ENOMEM; -EFAULT, -E2BIG: see the argument
+ * conventions.
  */
 #define VMSIG_IOC_DERIVE	_IOWR(VMSIG_IOC_MAGIC, 0x19, struct vmsig_derive)
+
+/** VMSIG_DERIVE_RIGHTS - struct vmsig_derive: @rights is given */
+#define VMSIG_DERIVE_RIGHTS	0x2U
+
+/**
+ * struct vmsig_rights - the rights of this file
+ * @size: (in) size of this struct as known by the caller
+ * @flags: (in) must be zero
+ * @rights: (out) VMSIG_RIGHT_* bits
+ * @reserved: (out) zero
+ */
+struct vmsig_rights {
+	__u32 size;
+	__u32 flags;
+	__u64 rights;
+	__u64 reserved[2];
+};
+
+/**
+ * VMSIG_IOC_GET_RIGHTS - read the rights of this file
+ *
+ * Issued on: an endpoint file.  Argument: &struct vmsig_rights.
+ * Errors: -EFAULT, -EINVAL, -E2BIG: see the argument conventions.
+ */
+#define VMSIG_IOC_GET_RIGHTS	_IOWR(VMSIG_IOC_MAGIC, 0x1a, struct vmsig_rights)
+
+/**
+ * struct vmsig_open_ep - open an existing endpoint by id (admin)
+ * @size: (in) size of this struct as known by the caller
+ * @flags: (in) VMSIG_ATTACH_NONBLOCK or 0
+ * @ep_id: (in) the endpoint
+ * @ep_fd: (out) the new endpoint file descriptor (O_CLOEXEC), all rights
+ * @reserved: must be zero
+ */
+struct vmsig_open_ep {
+	__u32 size;
+	__u32 flags;
+	__u32 ep_id;
+	__s32 ep_fd;
+	__u64 reserved[2];
+};
+
+/**
+ * VMSIG_IOC_OPEN_EP - open a new file on an existing endpoint
+ *
+ * Issued on: an open /dev/vmsig file.  Argument: &struct vmsig_open_ep.
+ * Context: process context, may sleep.
+ *
+ * For administrators: the caller presents no capability of the VM, so it
+ * needs CAP_SYS_ADMIN.  Audited.  The new fd is also the return value.
+ *
+ * Errors: -EPERM without CAP_SYS_ADMIN, -ENOENT no such endpoint, -EINVAL,
+ * -EMFILE, -ENFILE, -ENOMEM; -EFAULT, -E2BIG: see the argument conventions.
+ */
+#define VMSIG_IOC_OPEN_EP	_IOWR(VMSIG_IOC_MAGIC, 0x02, struct vmsig_open_ep)
+
+/* --------------------------------------------------------------- leases */
+
+/**
+ * enum vmsig_lease_class - what a lease gives exclusive use of
+ * @VMSIG_LEASE_INPUT: submitting VMSIG_EV_INPUT
+ * @VMSIG_LEASE_POWER: submitting VMSIG_EV_POWER
+ * @VMSIG_LEASE_MEMWRITE: VMSIG_IOC_MEM_WRITE
+ * @VMSIG_LEASE_CLASSES: number of classes
+ */
+enum vmsig_lease_class {
+	VMSIG_LEASE_INPUT = 0,
+	VMSIG_LEASE_POWER = 1,
+	VMSIG_LEASE_MEMWRITE = 2,
+	VMSIG_LEASE_CLASSES = 3,
+};
+
+/** VMSIG_LEASE_WAIT - acquire: wait for the lease instead of -EBUSY */
+#define VMSIG_LEASE_WAIT	0x1U
+
+/**
+ * struct vmsig_lease - acquire, renew, release or revoke a lease
+ * @size: (in) size of this struct as known by the caller
+ * @flags: (in) VMSIG_LEASE_WAIT (acquire only)
+ * @lease_class: (in) &enum vmsig_lease_class
+ * @reserved0: must be zero
+ * @ttl_ns: (in) acquire, renew: lifetime from now; 0 for none
+ * @timeout_ns: (in) acquire with VMSIG_LEASE_WAIT: longest wait; 0 waits
+ *	until the lease is granted or a signal arrives
+ * @token: (out) acquire: the fencing token; (in) renew, release: the
+ *	token of the grant; (out) revoke: the token that was revoked
+ * @expires_ns: (out) CLOCK_MONOTONIC expiry, 0 for none
+ * @reserved: must be zero
+ */
+struct vmsig_lease {
+	__u32 size;
+	__u32 flags;
+	__u32 lease_class;
+	__u32 reserved0;
+	__u64 ttl_ns;
+	__u64 timeout_ns;
+	__u64 token;
+	__u64 expires_ns;
+	__u64 reserved[2];
+};
+
+/**
+ * VMSIG_IOC_LEASE_ACQUIRE - take an exclusive lease
+ *
+ * Issued on: an endpoint file with VMSIG_RIGHT_LEASE_<class>.
+ * Argument: &struct vmsig_lease.
+ * Context: process context; may sleep (VMSIG_LEASE_WAIT), interruptible.
+ *
+ * Grants the lease to this file and returns a fencing token larger than
+ * every earlier token of the class on this endpoint.  The lease ends on
+ * release, TTL expiry, revoke, or the final release of the file (the last
+ * dup'ed or passed copy closed, or its process killed).  Every change is a
+ * VMSIG_EV_LEASE event and an audit record.
+ *
+ * Errors:
+ *  -EPERM: the file lacks the class's right (audited)
+ *  -EBUSY: held by another file, and no VMSIG_LEASE_WAIT
+ *  -EALREADY: this file holds it already
+ *  -ETIMEDOUT: VMSIG_LEASE_WAIT and @timeout_ns passed
+ *  -EINTR: a signal arrived while waiting
+ *  -EINVAL: unknown class, nonzero reserved fields, @token nonzero
+ *  -EFAULT, -E2BIG: see the argument conventions
+ */
+#define VMSIG_IOC_LEASE_ACQUIRE	_IOWR(VMSIG_IOC_MAGIC, 0x1b, struct vmsig_lease)
+
+/**
+ * VMSIG_IOC_LEASE_RENEW - extend (or clear, @ttl_ns 0) a lease's TTL
+ *
+ * Issued on: the holding endpoint file.  Argument: &struct vmsig_lease.
+ * Errors: -ESTALE (@token is not this file's current grant: released,
+ * expired, revoked, or never held), -EINVAL; -EFAULT, -E2BIG.
+ */
+#define VMSIG_IOC_LEASE_RENEW	_IOWR(VMSIG_IOC_MAGIC, 0x1c, struct vmsig_lease)
+
+/**
+ * VMSIG_IOC_LEASE_RELEASE - give a lease back
+ *
+ * Issued on: the holding endpoint file.  Argument: &struct vmsig_lease.
+ * Errors: -ESTALE (as for renew), -EINVAL; -EFAULT, -E2BIG.
+ */
+#define VMSIG_IOC_LEASE_RELEASE	_IOWR(VMSIG_IOC_MAGIC, 0x1d, struct vmsig_lease)
+
+/**
+ * VMSIG_IOC_LEASE_REVOKE - end whoever holds a lease of the class
+ *
+ * Issued on: an endpoint file with VMSIG_RIGHT_ADMIN.
+ * Argument: &struct vmsig_lease; @token is output (the revoked grant).
+ * Errors: -EPERM without VMSIG_RIGHT_ADMIN (audited), -ENOENT when nobody
+ * holds it, -EINVAL; -EFAULT, -E2BIG.
+ */
+#define VMSIG_IOC_LEASE_REVOKE	_IOWR(VMSIG_IOC_MAGIC, 0x1e, struct vmsig_lease)
+
+/* ------------------------------------------------------------- memwrite */
+
+/** VMSIG_MEMWRITE_MAX - most bytes one VMSIG_IOC_MEM_WRITE writes */
+#define VMSIG_MEMWRITE_MAX	65536
+
+/** VMSIG_WRITE_VIRT - @addr is guest-virtual (through the memctx) */
+#define VMSIG_WRITE_VIRT	0x1U
+/** VMSIG_WRITE_CAS - compare-and-swap @expect with @value (len 1/2/4/8) */
+#define VMSIG_WRITE_CAS		0x2U
+/** VMSIG_WRITE_EPOCH - fail with -ESTALE unless @epoch is current */
+#define VMSIG_WRITE_EPOCH	0x4U
+
+/**
+ * struct vmsig_mem_write - one fenced write of guest memory
+ * @size: (in) size of this struct as known by the caller
+ * @flags: (in) VMSIG_WRITE_*
+ * @addr: (in) guest-physical address, or guest-virtual with VMSIG_WRITE_VIRT
+ * @buf: (in) without VMSIG_WRITE_CAS: user pointer to @len bytes to write
+ * @len: (in) bytes, 1 to VMSIG_MEMWRITE_MAX; with VMSIG_WRITE_CAS: 1, 2, 4
+ *	or 8, and @addr aligned to it
+ * @reserved0: must be zero
+ * @token: (in) the memwrite lease token this file holds
+ * @expect: (in) CAS: the value expected in guest memory
+ * @value: (in) CAS: the value to store when it is found
+ * @old: (out) CAS: the value found (little-endian, zero-extended)
+ * @epoch: (in) with VMSIG_WRITE_EPOCH: the epoch @addr was computed in
+ * @swapped: (out) CAS: 1 when @value was stored, 0 when @old != @expect
+ * @reserved1: must be zero
+ * @reserved: must be zero
+ */
+struct vmsig_mem_write {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__aligned_u64 buf;
+	__u32 len;
+	__u32 reserved0;
+	__u64 token;
+	__u64 expect;
+	__u64 value;
+	__u64 old;
+	__u64 epoch;
+	__u32 swapped;
+	__u32 reserved1;
+	__u64 reserved[2];
+};
+
+/**
+ * VMSIG_IOC_MEM_WRITE - write guest memory under the memwrite lease
+ *
+ * Issued on: an endpoint file with VMSIG_RIGHT_MEM_WRITE that holds the
+ * memwrite lease.  Argument: &struct vmsig_mem_write.
+ * Context: process context, may sleep; holds the endpoint's lease lock for
+ * the whole write, so a revoke cannot overtake it.
+ *
+ * All or nothing: every page of the range is resolved and pinned for
+ * writing (which breaks copy-on-write and KSM sharing in the VMM) before the
+ * first byte lands; a naturally aligned write of 1, 2, 4 or 8 bytes is a
+ * single store the guest sees whole.  Every page written is marked dirty in
+ * KVM's dirty bitmap when the memslot logs dirty pages, so live migration
+ * cannot lose the write.  Each write is a VMSIG_EV_MEMWRITE event and an
+ * audit record.
+ *
+ * Errors:
+ *  -EPERM: the file lacks VMSIG_RIGHT_MEM_WRITE (audited), or the RAM file
+ *	    is sealed against writes
+ *  -ESTALE: @token is not this file's current memwrite grant (never held,
+ *	     released, expired, revoked); or VMSIG_WRITE_EPOCH and @epoch is
+ *	     not current
+ *  -EFAULT: no guest memory at some byte of the range, or @buf unreadable
+ *  -EROFS: the range touches a read-only memslot
+ *  -EOPNOTSUPP: no guest memory (backend none), or the memslot logs dirty
+ *	     pages in a dirty ring, which vmsig cannot push to (refused rather
+ *	     than lost)
+ *  -EBADF: ramfd: the RAM file is not open for writing
+ *  -EINVAL: bad @len, misaligned CAS, unknown flags, nonzero reserved
+ *	     fields; the address-translation errors of VMSIG_IOC_MEM_READ
+ *	     (-ENODATA, -ENXIO, -EIO) for VMSIG_WRITE_VIRT
+ *  -ESRCH: the VMM's address space is gone
+ *  -E2BIG: see the argument conventions
+ */
+#define VMSIG_IOC_MEM_WRITE	_IOWR(VMSIG_IOC_MAGIC, 0x1f, struct vmsig_mem_write)
 
 #endif /* _UAPI_LINUX_VMSIG_H */
