@@ -6,6 +6,10 @@
 #   make check      install deps, build for every target kernel, run the
 #                   unit tests and the VM selftests on every target kernel
 #   make demo       boot the test VM, load the module, show the handshake
+#   make install    library, headers, pkg-config file, vmsigctl, man pages,
+#                   udev rule and DKMS sources (DESTDIR, PREFIX=/usr/local);
+#                   make uninstall undoes it
+#   make dkms-install  build and install vmsig.ko with DKMS for every kernel
 #   make style      checkpatch --strict on kmod/ and uapi/
 #   make sparse     sparse (C=2) on the module, for every target kernel
 #   make clean
@@ -77,6 +81,9 @@ LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
 	-I$(TOP)/uapi -I$(TOP)/lib/include -I$(TOP)/lib -fPIC \
 	-DVMSIG_VERSION='"$(VERSION)"' $(shell pkg-config --cflags json-c 2>/dev/null)
 LIB_LIBS := $(shell pkg-config --libs json-c 2>/dev/null) -lpthread
+# lib/netlink.c (the vmsig generic netlink family) speaks libnl-3.
+LIB_CFLAGS += $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+LIB_LIBS += $(shell pkg-config --libs libnl-genl-3.0 libnl-3.0 2>/dev/null)
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
 SONAME := libvmsig.so.0
@@ -100,6 +107,18 @@ $(B)/bin/%: lib/tools/%.c $(B)/lib/libvmsig.a
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -o $@ $< $(B)/lib/libvmsig.a $(LIB_LIBS)
 
+# vmsigctl is several files (one per command group) and loads modules
+# through libkmod, which has no static library: the tool links it shared.
+KMOD_CFLAGS := $(shell pkg-config --cflags libkmod 2>/dev/null)
+KMOD_LIBS := $(shell pkg-config --libs libkmod 2>/dev/null || echo -lkmod)
+CTL_SRCS := $(wildcard lib/tools/*.c)
+CTL_HDRS := $(wildcard lib/tools/*.h)
+
+$(B)/bin/vmsigctl: $(CTL_SRCS) $(CTL_HDRS) $(B)/lib/libvmsig.a
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(KMOD_CFLAGS) -o $@ $(CTL_SRCS) $(B)/lib/libvmsig.a \
+		$(LIB_LIBS) $(KMOD_LIBS)
+
 # ---------------------------------------------------------- unit tests --
 # tests/test_NAME.c is one cmocka program; tests/test_NAME.wrap (optional)
 # lists the symbols it mocks with ld --wrap.
@@ -112,6 +131,15 @@ $(B)/tests/%: tests/%.c $(wildcard tests/*.h) $(B)/lib/libvmsig.a
 	$(CC) $(LIB_CFLAGS) -o $@ $< $(B)/lib/libvmsig.a \
 		$(addprefix -Wl$(comma)--wrap=,$(shell cat tests/$*.wrap 2>/dev/null)) \
 		-lcmocka $(LIB_LIBS)
+
+# test_names reads the uapi header to check the tables are complete.
+$(B)/tests/test_names: LIB_CFLAGS += -DVMSIG_UAPI_HEADER='"$(TOP)/uapi/linux/vmsig.h"'
+
+# test_ctl_args tests vmsigctl's parser, which lives with the tool.
+$(B)/tests/test_ctl_args: tests/test_ctl_args.c lib/tools/args.c lib/tools/args.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -I$(TOP)/lib/tools -o $@ tests/test_ctl_args.c \
+		lib/tools/args.c -lcmocka
 
 .PHONY: unit
 unit: $(UNIT_BINS)
@@ -143,6 +171,54 @@ $(B)/selftests/%: selftests/%.c $(ST_LIB) $(wildcard selftests/lib/*.h) \
 	@mkdir -p $(@D)
 	$(CC) $(ST_CFLAGS) -static -o $@ $< $(ST_LIB) -lpthread
 
+# The vmsigctl selftest parses the tool's --json output with json-c.
+$(B)/selftests/vmsigctl: selftests/vmsigctl.c $(ST_LIB) $(wildcard selftests/lib/*.h) \
+		uapi/linux/vmsig.h $(KSFT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ST_CFLAGS) -static -o $@ $< $(ST_LIB) -ljson-c -lpthread
+
+# The audit selftest listens with libnl-3, through libvmsig's netlink part.
+$(B)/selftests/audit: selftests/audit.c $(ST_LIB) $(wildcard selftests/lib/*.h) \
+		uapi/linux/vmsig.h uapi/linux/vmsig_netlink.h lib/include/vmsig_nl.h \
+		$(KSFT_HDRS) $(B)/lib/libvmsig.a
+	@mkdir -p $(@D)
+	$(CC) $(ST_CFLAGS) -I$(TOP)/lib/include $(shell pkg-config --cflags libnl-genl-3.0) \
+		-static -o $@ $< $(ST_LIB) $(B)/lib/libvmsig.a -lnl-genl-3 -lnl-3 -lpthread
+
+# The end-to-end selftest drives a real QEMU over QMP (libvmsig's json-c
+# client) and takes its VM fd with libvmsig's attach helpers.
+$(B)/selftests/e2e_qemu: selftests/e2e_qemu.c selftests/e2e/guest/layout.h $(ST_LIB) \
+		$(wildcard selftests/lib/*.h) uapi/linux/vmsig.h lib/include/vmsig_qmp.h \
+		lib/include/vmsig_attach.h $(KSFT_HDRS) $(B)/lib/libvmsig.a
+	@mkdir -p $(@D)
+	$(CC) $(ST_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/selftests \
+		-static -o $@ $< $(ST_LIB) $(B)/lib/libvmsig.a -ljson-c -lpthread
+
+# The guest QEMU runs in the end-to-end selftest: a multiboot image with
+# 64-bit code.  Built and linked as x86-64 with the host's plain gcc (no libc
+# headers, no libgcc, so no multilib), then converted to ELF32 because
+# QEMU's multiboot loader refuses ELF64.
+E2E_GUEST := $(B)/e2e/guest.elf
+E2E_GUEST_DIR := selftests/e2e/guest
+E2E_GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -nostdlib -fno-stack-protector \
+	-mno-red-zone -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+	-fcf-protection=none -O2 -Wall -Wextra -Werror -I$(TOP)/$(E2E_GUEST_DIR)
+OBJCOPY ?= objcopy
+
+$(E2E_GUEST): $(wildcard $(E2E_GUEST_DIR)/*.[chS])
+	@mkdir -p $(@D)
+	$(CC) $(E2E_GUEST_CFLAGS) -c -o $(@D)/boot.o $(E2E_GUEST_DIR)/boot.S
+	$(CC) $(E2E_GUEST_CFLAGS) -c -o $(@D)/main.o $(E2E_GUEST_DIR)/main.c
+	$(CC) -E -P -undef -D__ASSEMBLER__ -x c -I$(TOP)/$(E2E_GUEST_DIR) \
+		-o $(@D)/guest.lds $(E2E_GUEST_DIR)/guest.lds.S
+	$(LD) -m elf_x86_64 -nostdlib -static -no-pie -z max-page-size=0x1000 \
+		-z noexecstack -T $(@D)/guest.lds -o $(@D)/guest64.elf \
+		$(@D)/boot.o $(@D)/main.o
+	$(OBJCOPY) -O elf32-i386 $(@D)/guest64.elf $@
+
+.PHONY: e2e-guest
+e2e-guest: $(E2E_GUEST)
+
 .PHONY: selftests
 selftests: $(ST_BINS)
 
@@ -151,12 +227,15 @@ selftests: $(ST_BINS)
 VM_RUN := $(TOP)/selftests/vm/run.sh
 
 .PHONY: vmtest vmtest-all runner-selftest
-vmtest: selftests
+# --with-qemu brings QEMU, its libraries and firmware and the end-to-end
+# guest into the VM (selftests/e2e_qemu).
+vmtest: selftests $(B)/bin/vmsigctl $(E2E_GUEST)
 	$(MAKE) --no-print-directory kmod-one KV=$(KV)
 	$(VM_RUN) --kernel $(KV) --module $(call kmod_tree,$(KV))/vmsig.ko \
-		--out $(B)/vm/$(KV) $(if $(TESTS),--only "$(TESTS)") $(ST_BINS)
+		--out $(B)/vm/$(KV) $(if $(TESTS),--only "$(TESTS)") \
+		--with-qemu $(E2E_GUEST) --extra $(B)/bin/vmsigctl $(ST_BINS)
 
-vmtest-all: selftests
+vmtest-all: selftests $(B)/bin/vmsigctl $(E2E_GUEST)
 	@set -e; for k in $(KVERS); do \
 		$(MAKE) --no-print-directory vmtest KV=$$k; done
 
@@ -178,6 +257,7 @@ check: deps
 check-inner:
 	$(MAKE) --no-print-directory kmod-all lib
 	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory install-check
 	$(MAKE) --no-print-directory runner-selftest
 	$(MAKE) --no-print-directory vmtest-all
 
@@ -187,6 +267,111 @@ demo: deps
 	$(MAKE) --no-print-directory kmod-one KV=$$k && \
 	$(VM_RUN) --kernel $$k --module $(call kmod_tree,$$k)/vmsig.ko \
 		--out $(B)/demo --demo --extra $(B)/bin/vmsigctl $(ST_BINS)
+
+# --------------------------------------------------------------- install --
+# make install [DESTDIR=...] [PREFIX=/usr/local]: library, headers,
+# pkg-config file, vmsigctl, man pages, the udev rule and the module sources
+# for DKMS.  udev and DKMS look in fixed places, whatever PREFIX says.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+UDEVRULESDIR ?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/lib/udev)/rules.d
+# A release-like version for pkg-config and DKMS: git describe minus its
+# leading "v", or VERSION plus the commit when there is no tag to describe.
+REL_VERSION := $(shell echo '$(VERSION)' | sed -n 's/^v\{0,1\}\([0-9]\{1,\}\.[0-9].*\)$$/\1/p')
+REL_VERSION := $(or $(REL_VERSION),$(shell cat $(TOP)/VERSION)+g$(VERSION))
+DKMS_SRCDIR ?= /usr/src/vmsig-$(REL_VERSION)
+
+INSTALL_HDRS := $(wildcard lib/include/*.h)
+MAN_PAGES := $(wildcard man/*.[0-9])
+
+.PHONY: install uninstall install-dkms-src uninstall-dkms-src dkms-install \
+	dkms-uninstall install-check
+install: lib install-dkms-src
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/vmsig $(DESTDIR)$(INCLUDEDIR)/linux
+	install -m 0644 $(B)/lib/$(SONAME) $(B)/lib/libvmsig.a $(DESTDIR)$(LIBDIR)/
+	ln -sfn $(SONAME) $(DESTDIR)$(LIBDIR)/libvmsig.so
+	install -m 0644 $(INSTALL_HDRS) $(DESTDIR)$(INCLUDEDIR)/vmsig/
+	install -m 0644 uapi/linux/vmsig.h $(DESTDIR)$(INCLUDEDIR)/linux/vmsig.h
+	install -m 0644 uapi/linux/vmsig_netlink.h $(DESTDIR)$(INCLUDEDIR)/linux/vmsig_netlink.h
+	@# Generated on every install: PREFIX and LIBDIR may differ each time.
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(REL_VERSION)|' \
+		lib/libvmsig.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libvmsig.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libvmsig.pc
+	install -m 0755 $(B)/bin/vmsigctl $(DESTDIR)$(SBINDIR)/vmsigctl
+	@set -e; for m in $(MAN_PAGES); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		sed 's|@VERSION@|$(VERSION)|g' $$m >$(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+		chmod 0644 $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	install -D -m 0644 udev/60-vmsig.rules $(DESTDIR)$(UDEVRULESDIR)/60-vmsig.rules
+	@if [ -z "$(DESTDIR)" ]; then \
+		ldconfig || true; \
+		getent group vmsig >/dev/null || groupadd --system vmsig || true; \
+		udevadm control --reload 2>/dev/null || true; \
+		echo "vmsig: installed; 'make dkms-install' builds the module for every kernel"; \
+	fi
+
+# The module sources as DKMS wants them; the module's version travels in
+# VERSION because DKMS builds without git.
+install-dkms-src:
+	@set -e; for f in $(KMOD_SRCS); do \
+		install -D -m $$(case $$f in *.sh) echo 0755 ;; *) echo 0644 ;; esac) \
+			$$f $(DESTDIR)$(DKMS_SRCDIR)/$$f; done
+	echo '$(VERSION)' >$(DESTDIR)$(DKMS_SRCDIR)/VERSION
+	sed 's|@VERSION@|$(REL_VERSION)|' dkms.conf >$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
+	chmod 0644 $(DESTDIR)$(DKMS_SRCDIR)/VERSION $(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libvmsig.so \
+		$(DESTDIR)$(LIBDIR)/libvmsig.a $(DESTDIR)$(PKGCONFIGDIR)/libvmsig.pc \
+		$(DESTDIR)$(INCLUDEDIR)/linux/vmsig.h $(DESTDIR)$(SBINDIR)/vmsigctl \
+		$(DESTDIR)$(UDEVRULESDIR)/60-vmsig.rules
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/vmsig
+	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/vmsig_netlink.h
+	@set -e; for m in $(MAN_PAGES); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	@$(MAKE) --no-print-directory uninstall-dkms-src
+	@[ -n "$(DESTDIR)" ] || ldconfig || true
+
+# Every version's sources, not only this one's: the tree may have moved on
+# since the install.  DKMS must have let go of them first.
+uninstall-dkms-src:
+	@set -e; for d in $(DESTDIR)$(dir $(DKMS_SRCDIR))vmsig-*; do \
+		[ -f "$$d/dkms.conf" ] && grep -q '^PACKAGE_NAME="vmsig"' "$$d/dkms.conf" || continue; \
+		if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null && \
+			dkms status -m vmsig -v "$${d##*/vmsig-}" 2>/dev/null | grep -q .; then \
+			echo "vmsig: $$d is registered with DKMS; run make dkms-uninstall" >&2; exit 1; fi; \
+		echo "rm -rf $$d"; rm -rf "$$d"; done
+
+# Build and install the module for every installed kernel with headers;
+# dkms.conf makes DKMS refuse kernels without KVM (exit status 77).
+dkms-install: install-dkms-src
+	@command -v dkms >/dev/null || { echo "vmsig: dkms is not installed (apt-get install dkms)" >&2; exit 1; }
+	dkms status -m vmsig -v $(REL_VERSION) | grep -q . || dkms add -m vmsig -v $(REL_VERSION)
+	@ok=0 bad=; for b in /lib/modules/*/build; do \
+		[ -d "$$b" ] || continue; k=$$(basename $$(dirname $$b)); \
+		dkms install -m vmsig -v $(REL_VERSION) -k $$k; rc=$$?; \
+		case $$rc in 0) ok=$$((ok + 1)) ;; \
+		77) echo "vmsig: skipped $$k (no KVM, or not x86-64)" ;; \
+		*) bad="$$bad $$k" ;; esac; done; \
+	echo "vmsig: DKMS installed the module for $$ok kernel(s)"; \
+	[ -z "$$bad" ] || { echo "vmsig: DKMS failed for:$$bad" >&2; exit 1; }
+
+dkms-uninstall:
+	@command -v dkms >/dev/null || { echo "vmsig: dkms is not installed" >&2; exit 1; }
+	@for v in $$(dkms status -m vmsig 2>/dev/null | sed -n 's|^vmsig/\([^,:]*\).*|\1|p' | sort -u); do \
+		echo "dkms remove -m vmsig -v $$v --all"; dkms remove -m vmsig -v $$v --all; done
+	@$(MAKE) --no-print-directory uninstall-dkms-src
+
+# A throwaway install tree, inspected and used (tests/install-test.sh).
+install-check: lib
+	@VERSION='$(VERSION)' REL_VERSION='$(REL_VERSION)' SONAME='$(SONAME)' \
+		KV='$(firstword $(KVERS))' MAKE='$(MAKE)' $(TOP)/tests/install-test.sh
 
 # ----------------------------------------------------------------- style --
 CHECKPATCH_DIR := $(B)/checkpatch

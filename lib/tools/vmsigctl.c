@@ -2,62 +2,53 @@
 /*
  * vmsigctl - look at and drive vmsig from the command line.
  *
- * Exit status: 0 success, 1 the operation failed, 2 usage error.
+ * Exit status: 0 success, 1 the operation failed, 2 usage error (see
+ * vmsigctl(8)).  The parsing lives in args.c, each command group in its own
+ * file.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "args.h"
+#include "cmds.h"
 #include "vmsig.h"
 
-static const struct {
-	uint64_t bit;
-	const char *name;
-} features[] = {
-	{ VMSIG_FEAT_HANDSHAKE, "handshake" },
+static int (*const handlers[])(struct ctl *) = {
+	[CTL_CMD_STATUS] = ctl_cmd_status,
+	[CTL_CMD_LOAD] = ctl_cmd_load,
+	[CTL_CMD_UNLOAD] = ctl_cmd_unload,
+	[CTL_CMD_ATTACH_INFO] = ctl_cmd_attach_info,
 };
-
-static int cmd_status(void)
-{
-	struct vmsig_api api;
-	int fd, err;
-
-	fd = vmsig_open(0);
-	if (fd < 0) {
-		fprintf(stderr, "vmsigctl: cannot open %s: %s%s\n", VMSIG_DEV_PATH,
-			strerror(-fd), fd == -ENOENT ? " (is the module loaded?)" : "");
-		return 1;
-	}
-	err = vmsig_get_api(fd, &api);
-	close(fd);
-	if (err) {
-		fprintf(stderr, "vmsigctl: handshake failed: %s\n", strerror(-err));
-		return 1;
-	}
-	printf("vmsig ABI version %u (library %s, ABI %u)\n", api.abi_version,
-	       vmsig_version(), VMSIG_ABI_VERSION);
-	printf("features: 0x%016llx", (unsigned long long)api.features);
-	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++)
-		if (api.features & features[i].bit)
-			printf(" %s", features[i].name);
-	printf("\nioctls:   0x%016llx\n", (unsigned long long)api.ioctls);
-	return 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: vmsigctl status\n");
-}
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "status"))
-		return cmd_status();
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		usage(stdout);
-		return 0;
+	struct ctl_args args;
+	struct ctl c = { .args = &args };
+	char err[256];
+	int rc;
+
+	if (ctl_parse_args(argc, argv, &args, err, sizeof(err))) {
+		fprintf(stderr, "vmsigctl: %s\n", err);
+		fprintf(stderr, "Try 'vmsigctl --help'.\n");
+		return CTL_EXIT_USAGE;
 	}
-	usage(stderr);
-	return 2;
+	if (args.help) {
+		ctl_usage(stdout, args.cmd);
+		return CTL_EXIT_OK;
+	}
+	if (args.version) {
+		printf("vmsigctl %s (ABI %u)\n", vmsig_version(), VMSIG_ABI_VERSION);
+		return CTL_EXIT_OK;
+	}
+	c.out = json_object_new_object();
+	if (!c.out) {
+		fprintf(stderr, "vmsigctl: out of memory\n");
+		return CTL_EXIT_FAIL;
+	}
+	j_str(c.out, "command", ctl_cmd_name(args.cmd));
+	rc = handlers[args.cmd](&c);
+	j_bool(c.out, "ok", rc == CTL_EXIT_OK);
+	rc = ctl_finish(&c, rc);
+	json_object_put(c.out);
+	return rc;
 }
