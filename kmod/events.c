@@ -25,6 +25,8 @@
 #include <linux/bits.h>
 #include <linux/hashtable.h>
 #include <linux/lockdep.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
@@ -477,7 +479,8 @@ static int vmsig_write_one(struct vmsig_epfile *f, struct vmsig_event *ev)
  * -EINVAL (bad size or record), -EPERM (a right the file lacks), -ESTALE
  * (an input or power event whose token is not this file's current lease),
  * -EFAULT, -ENXIO (DOWN without sink),
- * -EAGAIN (sink's lane full, or too many DOWN events in flight), -ENOENT
+ * -EINTR (a fatal signal), -EAGAIN (sink's lane full, or too many DOWN
+ * events in flight), -ENOENT
  * (ACK for no DOWN event in flight to this file), -ENOSPC (no retained slot
  * left), -EPIPE (the endpoint is dead), -ENOMEM.
  */
@@ -499,6 +502,12 @@ ssize_t vmsig_events_write(struct vmsig_epfile *f, const char __user *buf,
 		err = vmsig_write_one(f, &ev);
 		if (err)
 			break;
+		/* @count is the caller's: a huge write must stay preemptible. */
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		cond_resched();
 	}
 	return i ? i * sizeof(struct vmsig_event) : err;
 }

@@ -228,6 +228,8 @@ static ssize_t vmsig_ring_copy(struct vmsig_ring *r, char __user *ubuf,
 		/* Only expired records were consumed: look again. */
 		if (!p.n && !p.taken[0] && !p.taken[1])
 			break;
+		/* A large buffer on a large ring is many chunks. */
+		cond_resched();
 	}
 	return done;
 }

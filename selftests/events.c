@@ -286,6 +286,35 @@ TEST_F(ev, overflow_is_counted_and_reported)
 	close(fast);
 }
 
+/* A huge write is taken whole and accounted, and the kernel stays responsive. */
+TEST_F(ev, large_write_is_whole_and_accounted)
+{
+	enum { N = 1 << 18 };	/* 16 MiB of records */
+	struct vmsig_event *evs = calloc(N, EV_SIZE), got[64];
+	int sub = derive(self->ep, VMSIG_ATTACH_NONBLOCK);
+	struct vmsig_counters c;
+	ssize_t n;
+
+	ASSERT_NE(NULL, evs);
+	ASSERT_LE(0, sub);
+	ASSERT_EQ(0, set_ring(sub, VMSIG_RING_MIN));
+	for (int i = 0; i < N; i++)
+		evs[i] = up(T_SAMPLE, VMSIG_SRC_SENSOR, i);
+	n = write(self->ep, evs, (size_t)N * EV_SIZE);
+	EXPECT_EQ((ssize_t)N * (ssize_t)EV_SIZE, n);
+	c = counters(sub);
+	EXPECT_EQ(N, c.published);
+	EXPECT_EQ(N - VMSIG_RING_MIN, c.dropped);
+	/* The loss report, then the first records, in order. */
+	ASSERT_EQ(VMSIG_RING_MIN + 1, read_ev(sub, got, 64));
+	EXPECT_EQ(VMSIG_EV_DROPPED, got[0].type);
+	EXPECT_EQ(N - VMSIG_RING_MIN, got[0].payload.u64[0]);
+	EXPECT_EQ(0, got[1].payload.u64[0]);
+	EXPECT_TRUE(identity_holds(sub));
+	free(evs);
+	close(sub);
+}
+
 TEST_F(ev, deadlines_expire_unread_records)
 {
 	struct vmsig_event ev, got[4];
