@@ -185,6 +185,40 @@ $(B)/selftests/audit: selftests/audit.c $(ST_LIB) $(wildcard selftests/lib/*.h) 
 	$(CC) $(ST_CFLAGS) -I$(TOP)/lib/include $(shell pkg-config --cflags libnl-genl-3.0) \
 		-static -o $@ $< $(ST_LIB) $(B)/lib/libvmsig.a -lnl-genl-3 -lnl-3 -lpthread
 
+# The end-to-end selftest drives a real QEMU over QMP (libvmsig's json-c
+# client) and takes its VM fd with libvmsig's attach helpers.
+$(B)/selftests/e2e_qemu: selftests/e2e_qemu.c selftests/e2e/guest/layout.h $(ST_LIB) \
+		$(wildcard selftests/lib/*.h) uapi/linux/vmsig.h lib/include/vmsig_qmp.h \
+		lib/include/vmsig_attach.h $(KSFT_HDRS) $(B)/lib/libvmsig.a
+	@mkdir -p $(@D)
+	$(CC) $(ST_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/selftests \
+		-static -o $@ $< $(ST_LIB) $(B)/lib/libvmsig.a -ljson-c -lpthread
+
+# The guest QEMU runs in the end-to-end selftest: a multiboot image with
+# 64-bit code.  Built and linked as x86-64 with the host's plain gcc (no libc
+# headers, no libgcc, so no multilib), then converted to ELF32 because
+# QEMU's multiboot loader refuses ELF64.
+E2E_GUEST := $(B)/e2e/guest.elf
+E2E_GUEST_DIR := selftests/e2e/guest
+E2E_GUEST_CFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -nostdlib -fno-stack-protector \
+	-mno-red-zone -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+	-fcf-protection=none -O2 -Wall -Wextra -Werror -I$(TOP)/$(E2E_GUEST_DIR)
+OBJCOPY ?= objcopy
+
+$(E2E_GUEST): $(wildcard $(E2E_GUEST_DIR)/*.[chS])
+	@mkdir -p $(@D)
+	$(CC) $(E2E_GUEST_CFLAGS) -c -o $(@D)/boot.o $(E2E_GUEST_DIR)/boot.S
+	$(CC) $(E2E_GUEST_CFLAGS) -c -o $(@D)/main.o $(E2E_GUEST_DIR)/main.c
+	$(CC) -E -P -undef -D__ASSEMBLER__ -x c -I$(TOP)/$(E2E_GUEST_DIR) \
+		-o $(@D)/guest.lds $(E2E_GUEST_DIR)/guest.lds.S
+	$(LD) -m elf_x86_64 -nostdlib -static -no-pie -z max-page-size=0x1000 \
+		-z noexecstack -T $(@D)/guest.lds -o $(@D)/guest64.elf \
+		$(@D)/boot.o $(@D)/main.o
+	$(OBJCOPY) -O elf32-i386 $(@D)/guest64.elf $@
+
+.PHONY: e2e-guest
+e2e-guest: $(E2E_GUEST)
+
 .PHONY: selftests
 selftests: $(ST_BINS)
 
@@ -193,13 +227,15 @@ selftests: $(ST_BINS)
 VM_RUN := $(TOP)/selftests/vm/run.sh
 
 .PHONY: vmtest vmtest-all runner-selftest
-vmtest: selftests $(B)/bin/vmsigctl
+# --with-qemu brings QEMU, its libraries and firmware and the end-to-end
+# guest into the VM (selftests/e2e_qemu).
+vmtest: selftests $(B)/bin/vmsigctl $(E2E_GUEST)
 	$(MAKE) --no-print-directory kmod-one KV=$(KV)
 	$(VM_RUN) --kernel $(KV) --module $(call kmod_tree,$(KV))/vmsig.ko \
 		--out $(B)/vm/$(KV) $(if $(TESTS),--only "$(TESTS)") \
-		--extra $(B)/bin/vmsigctl $(ST_BINS)
+		--with-qemu $(E2E_GUEST) --extra $(B)/bin/vmsigctl $(ST_BINS)
 
-vmtest-all: selftests $(B)/bin/vmsigctl
+vmtest-all: selftests $(B)/bin/vmsigctl $(E2E_GUEST)
 	@set -e; for k in $(KVERS); do \
 		$(MAKE) --no-print-directory vmtest KV=$$k; done
 

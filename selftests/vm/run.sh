@@ -5,7 +5,25 @@
 #
 # usage: run.sh --kernel KVER --module vmsig.ko --out DIR [--only a,b]
 #               [--timeout SECS] [--test-timeout SECS] [--demo] [--extra F]...
-#               TEST_BINARY...
+#               [--vmlinuz PATH --builtin-kvm] [--kmemleak]
+#               [--with-qemu GUEST] [--env NAME=VALUE]... TEST_BINARY...
+#
+# --vmlinuz boots that image instead of /boot/vmlinuz-KVER (KVER then only
+# names the run); --builtin-kvm loads no KVM modules (the debug kernel has KVM
+# built in); --kmemleak has the guest clear kmemleak before the tests, scan
+# after vmsig is unloaded and send the report: any leak fails the run.
+#
+# --with-qemu GUEST brings the host's unmodified qemu-system-x86_64 into the
+# VM, at the same path, with every library ldd lists and the firmware it
+# opens for "-machine pc -nodefaults -kernel <multiboot image>" with KVM,
+# and GUEST (the end-to-end guest image) as /e2e/guest.elf
+# (selftests/e2e_qemu runs them).
+#
+# --env NAME=VALUE puts NAME=VALUE in the environment of every test (e.g.
+# VMSIG_FUZZ_SEED, VMSIG_FUZZ_ITERS): the word goes on the kernel command
+# line, and the kernel hands words it does not know, without a dot in the
+# name, to init as environment, which init passes on to the tests.  NAME is
+# [A-Za-z_][A-Za-z0-9_]*, VALUE has no blanks or quotes.
 #
 # Fail-closed: the run passes only when the guest's result port (ttyS1) ends
 # with the success marker, every test exited 0, the module unloaded, and the
@@ -21,6 +39,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 kver= module= out= only= demo=0 timeout=900 test_timeout=300
+vmlinuz= builtin_kvm=0 kmemleak=0
+qemu_guest=
+envs=()
 extras=()
 bins=()
 while [ $# -gt 0 ]; do
@@ -33,6 +54,15 @@ while [ $# -gt 0 ]; do
 	--test-timeout) test_timeout=$2; shift 2 ;;
 	--demo) demo=1; shift ;;
 	--extra) extras+=("$2"); shift 2 ;;
+	--vmlinuz) vmlinuz=$2; shift 2 ;;
+	--builtin-kvm) builtin_kvm=1; shift ;;
+	--kmemleak) kmemleak=1; shift ;;
+	--with-qemu) qemu_guest=$2; shift 2 ;;
+	--env)
+		[[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*=[^[:space:]\"\']*$ ]] || {
+			echo "run.sh: --env wants NAME=VALUE without blanks or quotes: $2" >&2
+			exit 2; }
+		envs+=("$2"); shift 2 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) bins+=("$1"); shift ;;
 	esac
@@ -40,7 +70,7 @@ done
 [ -n "$kver" ] && [ -n "$module" ] && [ -n "$out" ] || {
 	echo "run.sh: --kernel, --module and --out are required" >&2; exit 2; }
 short=${kver%%-*}
-vmlinuz=/boot/vmlinuz-$kver
+[ -n "$vmlinuz" ] || vmlinuz=/boot/vmlinuz-$kver
 [ -r "$vmlinuz" ] || { echo "run.sh: $vmlinuz missing (make deps)" >&2; exit 2; }
 [ -r "$module" ] || { echo "run.sh: $module missing" >&2; exit 2; }
 
@@ -76,19 +106,42 @@ add_module() {
 	esac
 	order+=("$name.ko")
 }
-add_module kvm-amd
-printf '%s\n' "${order[@]}" >"$root/lib/modules/order"
+[ "$builtin_kvm" = 1 ] || add_module kvm-amd
+: >"$root/lib/modules/order"
+[ ${#order[@]} -eq 0 ] || printf '%s\n' "${order[@]}" >"$root/lib/modules/order"
 cp "$module" "$root/lib/modules/vmsig.ko"
 
 for b in "${bins[@]}"; do cp "$b" "$root/tests/"; done
-# Extra programs come with the shared libraries they need.
+# Extra programs come with the shared libraries they need.  A static program
+# or a module has none: ldd and grep then fail, which is no error.
 for e in "${extras[@]}"; do
 	cp "$e" "$root/bin/"
-	ldd "$e" 2>/dev/null | grep -oE '/[^ ]+' | while read -r lib; do
+	libs=$(ldd "$e" 2>/dev/null | grep -oE '/[^ ]+' || true)
+	for lib in $libs; do
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
 	done
 done
+if [ -n "$qemu_guest" ]; then
+	[ -r "$qemu_guest" ] || { echo "run.sh: $qemu_guest missing" >&2; exit 2; }
+	qemu_bin=/usr/bin/qemu-system-x86_64
+	# What it opens on the host (strace) for that command line: SeaBIOS,
+	# the multiboot option ROM and the vAPIC ROM.  KVM is built into the
+	# binary; no accelerator module is loaded.
+	qemu_fw="/usr/share/seabios/bios-256k.bin /usr/share/qemu/multiboot_dma.bin
+		/usr/share/qemu/kvmvapic.bin"
+	mkdir -p "$root/usr/bin" "$root/e2e"
+	cp "$qemu_bin" "$root$qemu_bin"
+	for lib in $(ldd "$qemu_bin" | grep -oE '/[^ ]+'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+	for f in $qemu_fw; do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
+	cp "$qemu_guest" "$root/e2e/guest.elf"
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
 
 mode=test
@@ -96,6 +149,8 @@ mode=test
 append="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1"
 append+=" hung_task_panic=1 nokaslr vmsig_mode=$mode vmsig_timeout=$test_timeout"
 [ -n "$only" ] && append+=" vmsig_only=$only"
+[ "$kmemleak" = 1 ] && append+=" vmsig_leakcheck=1"
+for e in ${envs[@]+"${envs[@]}"}; do append+=" $e"; done
 
 console=$out/console.log
 results=$out/results.log
@@ -120,9 +175,49 @@ grep -q '^VMSIG-SUITE-DONE' "$results" || fail+=("no success marker from the gue
 grep -q '^VMSIG-FATAL' "$results" && fail+=("$(grep '^VMSIG-FATAL' "$results")")
 bad='Kernel panic|WARNING: CPU:|WARNING: possible|BUG:|Oops|general protection fault'
 bad+='|KASAN|UBSAN|kmemleak|Call Trace:|INFO: task .* blocked|rcu.*stall'
-if grep -Eq "$bad" "$console"; then
-	fail+=("kernel reported: $(grep -Em1 "$bad" "$console")")
+# Lockdep reports that do not say "possible" (none of them is a WARN, so
+# panic_on_warn does not stop the guest).
+bad+='|WARNING: (inconsistent lock state|suspicious RCU usage|bad unlock balance'
+bad+='|held lock freed|lock held when returning|Nested lock was not taken)'
+bad+='|INFO: trying to register non-static key'
+# Boot banners of the debug kernel that match the words above.
+benign='kmemleak: Kernel memory leak detector initialized'
+# No grep -q after a pipe: under pipefail the writer's SIGPIPE would hide a hit.
+hits=$(grep -Ev "$benign" "$console" | grep -E "$bad") || true
+[ -z "$hits" ] || fail+=("kernel reported: ${hits%%$'\n'*}")
+if [ "$kmemleak" = 1 ]; then
+	# The guest prints /sys/kernel/debug/kmemleak between these markers
+	# after its final scans; one "unreferenced object" is one leak.
+	grep -q '^VMSIG-KMEMLEAK-END' "$results" ||
+		fail+=("no kmemleak report from the guest")
+	nleak=$(sed -n '/^VMSIG-KMEMLEAK-BEGIN/,/^VMSIG-KMEMLEAK-END/p' "$results" |
+		grep -c '^unreferenced object') || true
+	[ "$nleak" = 0 ] || fail+=("kmemleak: $nleak unreferenced objects (report in $results)")
 fi
+
+# kmemleak prints its backtraces after vmsig is unloaded, so vmsig's frames
+# are bare addresses; name them from where the guest saw vmsig's .text and
+# the symbols of vmsig.ko.
+decode_leaks() {
+	local text addr off best name v n
+	text=$(sed -n 's/^VMSIG-KMOD-TEXT \(0x[0-9a-f]*\)$/\1/p' "$results")
+	[ -n "$text" ] || return 0
+	local syms
+	syms=$(objdump -t "$module" | awk -F'\t' '$1 ~ / [.]text$/ && $2 !~ / [.]text$/ {
+		split($1, a, " "); split($2, b, " "); print a[1], b[2] }' | sort)
+	sed -n '/^VMSIG-KMEMLEAK-BEGIN/,/^VMSIG-KMEMLEAK-END/p' "$results" |
+		grep -oE '\] 0x[0-9a-f]{16}$' | cut -c3- | sort -u | while read -r addr; do
+		off=$((addr - text))
+		[ "$off" -ge 0 ] && [ "$off" -lt $((1 << 20)) ] || continue
+		best= name=
+		while read -r v n; do
+			[ $((16#$v)) -le "$off" ] || break
+			best=$((16#$v)) name=$n
+		done <<<"$syms"
+		[ -n "$name" ] && printf 'vmtest-%s: kmemleak frame %s is vmsig %s+0x%x\n' \
+			"$short" "$addr" "$name" $((off - best))
+	done
+}
 
 pass=0 nfail=0
 if [ "$demo" = 1 ]; then
@@ -154,6 +249,7 @@ if [ ${#fail[@]} -gt 0 ]; then
 	grep -v "TCG doesn't support requested feature" "$out/qemu.log" || true
 	echo "vmtest-$short: ---- kernel log ($console), last 80 lines ----"
 	tail -n 80 "$console"
+	[ "$kmemleak" != 1 ] || decode_leaks || true
 	for f in "${fail[@]}"; do echo "vmtest-$short: FAIL: $f"; done
 	[ "$demo" = 1 ] || echo "vmtest-$short: $pass passed, $((nfail > 0 ? nfail : 1)) failed"
 	exit 1
