@@ -458,7 +458,8 @@ enum vmsig_source {
 #define VMSIG_EV_MEMCTX		0x0003
 /**
  * VMSIG_EV_ACT_ACK - answer to a DOWN event, same @corr as the DOWN
- * event had when submitted; @aux: 0 or a negative errno
+ * event had when submitted; @aux: 0 or a negative errno; the sink's
+ * payload, prio and deadline reach the submitter as the sink wrote them
  */
 #define VMSIG_EV_ACT_ACK	0x0004
 /**
@@ -483,12 +484,13 @@ enum vmsig_source {
 #define VMSIG_EV_DOWN_MIN	0x8000
 /**
  * VMSIG_EV_POWER - power action; @aux: VMSIG_POWER_*; payload u64[0]:
- * lease token of the power class (checked once leases exist)
+ * the power lease token (checked by the kernel before routing)
  */
 #define VMSIG_EV_POWER		0x8000
 /**
- * VMSIG_EV_INPUT - input action; payload u64[0]: lease token of the input
- * class; u16 [4]: VMSIG_INPUT_* kind, u16 [5]: code, s32 u32[3]: value
+ * VMSIG_EV_INPUT - input action; payload u64[0]: the input lease token
+ * (checked by the kernel before routing); u16[4]: VMSIG_INPUT_* kind,
+ * u16[5]: code, u32[3]: value (signed)
  */
 #define VMSIG_EV_INPUT		0x8001
 
@@ -1004,9 +1006,11 @@ struct vmsig_mem_write {
  *	     pages in a dirty ring, which vmsig cannot push to (refused rather
  *	     than lost)
  *  -EBADF: ramfd: the RAM file is not open for writing
- *  -EINVAL: bad @len, misaligned CAS, unknown flags, nonzero reserved
- *	     fields; the address-translation errors of VMSIG_IOC_MEM_READ
- *	     (-ENODATA, -ENXIO, -EIO) for VMSIG_WRITE_VIRT
+ *  -EINVAL: bad @len, misaligned CAS, CAS values wider than @len, unknown
+ *	     flags, nonzero reserved fields, a non-canonical virtual address
+ *  -ENODATA, -ENXIO, -EIO: VMSIG_WRITE_VIRT and the address does not
+ *	     translate (no memctx, an entry not present, reserved bits), as
+ *	     for VMSIG_IOC_MEM_READ
  *  -ESRCH: the VMM's address space is gone
  *  -E2BIG: see the argument conventions
  */
