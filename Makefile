@@ -10,6 +10,8 @@
 #                   udev rule and DKMS sources (DESTDIR, PREFIX=/usr/local);
 #                   make uninstall undoes it
 #   make dkms-install  build and install vmsig.ko with DKMS for every kernel
+#   make htmldocs   render Documentation/ with Sphinx (python3-sphinx) into
+#                   build/htmldocs
 #   make style      checkpatch --strict on kmod/ and uapi/
 #   make sparse     sparse (C=2) on the module, for every target kernel
 #   make clean
@@ -409,6 +411,20 @@ sparse:
 		$(MAKE) --no-print-directory kmod-one KV=$$k EXTRA="C=2 CF=-D__CHECK_ENDIAN__" \
 			2>&1 | tee $(B)/sparse-$$k.log; \
 		! grep -E 'warning:|error:' $(B)/sparse-$$k.log; done
+
+# ------------------------------------------------------------- htmldocs --
+# Documentation/*.rst reads as plain text; Sphinx renders it when present.
+# Not part of deps or check: python3-sphinx is optional.
+SPHINXBUILD ?= sphinx-build
+
+.PHONY: htmldocs
+htmldocs:
+	@command -v $(SPHINXBUILD) >/dev/null || { \
+		echo "vmsig: $(SPHINXBUILD) not found: install python3-sphinx to render" \
+			"Documentation/ (the .rst files read fine as plain text)" >&2; exit 1; }
+	VMSIG_VERSION='$(VERSION)' $(SPHINXBUILD) -b html -q -d $(B)/htmldocs/.doctrees \
+		$(TOP)/Documentation $(B)/htmldocs
+	@echo "vmsig: HTML documentation in $(B)/htmldocs/index.html"
 
 .PHONY: clean
 clean:

@@ -63,3 +63,16 @@ int vmsig_derive(int epfd, uint64_t rights, uint32_t flags)
 	ret = ioctl(epfd, VMSIG_IOC_DERIVE, &d);
 	return ret < 0 ? -errno : ret;
 }
+
+int vmsig_open_ep(int devfd, uint32_t ep_id, uint32_t flags)
+{
+	struct vmsig_open_ep op;
+	int ret;
+
+	memset(&op, 0, sizeof(op));
+	op.size = sizeof(op);
+	op.flags = flags;
+	op.ep_id = ep_id;
+	ret = ioctl(devfd, VMSIG_IOC_OPEN_EP, &op);
+	return ret < 0 ? -errno : ret;
+}

@@ -4,7 +4,9 @@
  * uapi's own constants, so a renumbered constant moves its name with it;
  * tests/test_names.c checks that every constant of the header has a name.
  */
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
 #include <linux/vmsig.h>
 
 #include "vmsig_names.h"
@@ -80,4 +82,111 @@ const char *vmsig_backend_name(unsigned int backend)
 const char *vmsig_paging_name(unsigned int mode)
 {
 	return mode < ARRAY_SIZE(paging_names) ? paging_names[mode] : NULL;
+}
+
+/* Event types are sparse 16-bit numbers: a list, not an array. */
+static const struct {
+	unsigned int type;
+	const char *name;
+} event_types[] = {
+	{ VMSIG_EV_DROPPED, "dropped" },
+	{ VMSIG_EV_LIFECYCLE, "lifecycle" },
+	{ VMSIG_EV_MEMCTX, "memctx" },
+	{ VMSIG_EV_ACT_ACK, "act_ack" },
+	{ VMSIG_EV_LEASE, "lease" },
+	{ VMSIG_EV_MEMWRITE, "memwrite" },
+	{ VMSIG_EV_VM_STATE, "vm_state" },
+	{ VMSIG_EV_POWER, "power" },
+	{ VMSIG_EV_INPUT, "input" },
+};
+
+static const char *const source_names[VMSIG_SRC_MAX] = {
+	[VMSIG_SRC_KERNEL] = "kernel",
+	[VMSIG_SRC_MEMCTX] = "memctx",
+	[VMSIG_SRC_INPUT] = "input",
+	[VMSIG_SRC_VMHOST] = "vmhost",
+	[VMSIG_SRC_SENSOR] = "sensor",
+	[VMSIG_SRC_CONTROL] = "control",
+};
+
+static const char *const lease_class_names[VMSIG_LEASE_CLASSES] = {
+	[VMSIG_LEASE_INPUT] = "input",
+	[VMSIG_LEASE_POWER] = "power",
+	[VMSIG_LEASE_MEMWRITE] = "memwrite",
+};
+
+static const char *const lease_change_names[] = {
+	[VMSIG_LEASE_EV_GRANTED] = "granted",
+	[VMSIG_LEASE_EV_RELEASED] = "released",
+	[VMSIG_LEASE_EV_EXPIRED] = "expired",
+	[VMSIG_LEASE_EV_REVOKED] = "revoked",
+	[VMSIG_LEASE_EV_CLOSED] = "closed",
+};
+
+static const char *const vm_state_names[] = {
+	[VMSIG_VM_RUNNING] = "running",
+	[VMSIG_VM_PAUSED] = "paused",
+	[VMSIG_VM_SHUTDOWN] = "shutdown",
+	[VMSIG_VM_RESET] = "reset",
+	[VMSIG_VM_POWERDOWN] = "powerdown",
+};
+
+/* Index of @name in @names[@n] (NULL entries skipped), or -ENOENT. */
+static int index_of(const char *const *names, size_t n, const char *name)
+{
+	if (!name)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], name))
+			return (int)i;
+	return -ENOENT;
+}
+
+const char *vmsig_event_type_name(unsigned int type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(event_types); i++)
+		if (event_types[i].type == type)
+			return event_types[i].name;
+	return NULL;
+}
+
+int vmsig_event_type_from_name(const char *name)
+{
+	if (!name)
+		return -ENOENT;
+	for (size_t i = 0; i < ARRAY_SIZE(event_types); i++)
+		if (!strcmp(event_types[i].name, name))
+			return (int)event_types[i].type;
+	return -ENOENT;
+}
+
+const char *vmsig_source_name(unsigned int source)
+{
+	return source < ARRAY_SIZE(source_names) ? source_names[source] : NULL;
+}
+
+int vmsig_source_from_name(const char *name)
+{
+	return index_of(source_names, ARRAY_SIZE(source_names), name);
+}
+
+const char *vmsig_lease_class_name(unsigned int lease_class)
+{
+	return lease_class < ARRAY_SIZE(lease_class_names) ?
+	       lease_class_names[lease_class] : NULL;
+}
+
+int vmsig_lease_class_from_name(const char *name)
+{
+	return index_of(lease_class_names, ARRAY_SIZE(lease_class_names), name);
+}
+
+const char *vmsig_lease_change_name(unsigned int change)
+{
+	return change < ARRAY_SIZE(lease_change_names) ? lease_change_names[change] : NULL;
+}
+
+const char *vmsig_vm_state_name(unsigned int state)
+{
+	return state < ARRAY_SIZE(vm_state_names) ? vm_state_names[state] : NULL;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Unit tests of the endpoint wrappers (attach, ep_info, derive), ioctl mocked. */
+/* Unit tests of the endpoint wrappers (attach, ep_info, derive, open_ep), ioctl mocked. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,6 +119,25 @@ static void derive_passes_rights_and_flags(void **state)
 	assert_int_equal(vmsig_derive(4, 0, 0), -EMFILE);
 }
 
+static void open_ep_passes_id_and_flags(void **state)
+{
+	const struct vmsig_open_ep *in = (const void *)ioctl_seen.bytes;
+
+	(void)state;
+	expect_ioctl(3, VMSIG_IOC_OPEN_EP, 14, NULL, NULL);
+	assert_int_equal(vmsig_open_ep(3, 9, VMSIG_ATTACH_NONBLOCK), 14);
+	assert_int_equal(in->size, sizeof(*in));
+	assert_int_equal(in->flags, VMSIG_ATTACH_NONBLOCK);
+	assert_int_equal(in->ep_id, 9);
+	assert_int_equal(in->ep_fd, 0);
+	assert_zero(in, offsetof(struct vmsig_open_ep, reserved), sizeof(*in));
+
+	expect_ioctl(3, VMSIG_IOC_OPEN_EP, -EPERM, NULL, NULL);
+	assert_int_equal(vmsig_open_ep(3, 9, 0), -EPERM);
+	expect_ioctl(3, VMSIG_IOC_OPEN_EP, -ENOENT, NULL, NULL);
+	assert_int_equal(vmsig_open_ep(3, 1000, 0), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +146,7 @@ int main(void)
 		cmocka_unit_test(attach_conveniences),
 		cmocka_unit_test(ep_info_fills_struct),
 		cmocka_unit_test(derive_passes_rights_and_flags),
+		cmocka_unit_test(open_ep_passes_id_and_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

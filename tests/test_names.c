@@ -6,6 +6,7 @@
  * here rather than showing up as "bit7" in vmsigctl.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -105,12 +106,22 @@ static void lower(char *dst, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
+/* Whether @name is in the NULL-terminated @skip (limits, not values). */
+static int skip_name(const char *const *skip, const char *name)
+{
+	for (; skip && *skip; skip++)
+		if (!strcmp(*skip, name))
+			return 1;
+	return 0;
+}
+
 /*
  * For every "#define PREFIX<NAME> <value pattern>" of the header, the table
  * must map the captured number to lower(<NAME>).  Returns the match count.
  */
-static int check_defines(const char *hdr, const char *re_src, int base,
-			 const char *(*name)(unsigned int))
+static int check_defines_skip(const char *hdr, const char *re_src, int base,
+			      const char *(*name)(unsigned int),
+			      const char *const *skip)
 {
 	regmatch_t m[3];
 	regex_t re;
@@ -124,6 +135,8 @@ static int check_defines(const char *hdr, const char *re_src, int base,
 
 		assert_true(len < sizeof(want));
 		lower(want, p + m[1].rm_so, len);
+		if (skip_name(skip, want))
+			continue;
 		snprintf(num, sizeof(num), "%.*s", (int)(m[2].rm_eo - m[2].rm_so),
 			 p + m[2].rm_so);
 		got = name((unsigned int)strtoul(num, NULL, base));
@@ -138,6 +151,12 @@ static int check_defines(const char *hdr, const char *re_src, int base,
 	regfree(&re);
 	assert_int_equal(bad, 0);
 	return count;
+}
+
+static int check_defines(const char *hdr, const char *re_src, int base,
+			 const char *(*name)(unsigned int))
+{
+	return check_defines_skip(hdr, re_src, base, name, NULL);
 }
 
 static void features_complete(void **state)
@@ -176,6 +195,89 @@ static void backends_complete(void **state)
 	free(hdr);
 }
 
+static void known_event_names(void **state)
+{
+	(void)state;
+	assert_string_equal(vmsig_event_type_name(VMSIG_EV_DROPPED), "dropped");
+	assert_string_equal(vmsig_event_type_name(VMSIG_EV_MEMCTX), "memctx");
+	assert_string_equal(vmsig_event_type_name(VMSIG_EV_ACT_ACK), "act_ack");
+	assert_string_equal(vmsig_event_type_name(VMSIG_EV_VM_STATE), "vm_state");
+	assert_string_equal(vmsig_event_type_name(VMSIG_EV_INPUT), "input");
+	assert_string_equal(vmsig_source_name(VMSIG_SRC_KERNEL), "kernel");
+	assert_string_equal(vmsig_source_name(VMSIG_SRC_VMHOST), "vmhost");
+	assert_string_equal(vmsig_lease_class_name(VMSIG_LEASE_MEMWRITE), "memwrite");
+	assert_string_equal(vmsig_lease_change_name(VMSIG_LEASE_EV_REVOKED), "revoked");
+	assert_string_equal(vmsig_vm_state_name(VMSIG_VM_PAUSED), "paused");
+	assert_null(vmsig_event_type_name(0));
+	assert_null(vmsig_event_type_name(0x1234));
+	assert_null(vmsig_event_type_name(~0U));
+	assert_null(vmsig_source_name(VMSIG_SRC_MAX));
+	assert_null(vmsig_source_name(~0U));
+	assert_null(vmsig_lease_class_name(VMSIG_LEASE_CLASSES));
+	assert_null(vmsig_lease_class_name(~0U));
+	assert_null(vmsig_lease_change_name(0));
+	assert_null(vmsig_lease_change_name(~0U));
+	assert_null(vmsig_vm_state_name(0));
+	assert_null(vmsig_vm_state_name(~0U));
+}
+
+/* from_name() is the inverse of name() and refuses what it does not know. */
+static void reverse_lookups(void **state)
+{
+	(void)state;
+	for (unsigned int t = 0; t <= 0xffff; t++) {
+		const char *n = vmsig_event_type_name(t);
+
+		if (n)
+			assert_int_equal(vmsig_event_type_from_name(n), (int)t);
+	}
+	for (unsigned int s = 0; s < VMSIG_SRC_MAX; s++)
+		assert_int_equal(vmsig_source_from_name(vmsig_source_name(s)), (int)s);
+	for (unsigned int c = 0; c < VMSIG_LEASE_CLASSES; c++)
+		assert_int_equal(vmsig_lease_class_from_name(vmsig_lease_class_name(c)),
+				 (int)c);
+	assert_int_equal(vmsig_event_type_from_name("bogus"), -ENOENT);
+	assert_int_equal(vmsig_event_type_from_name(""), -ENOENT);
+	assert_int_equal(vmsig_event_type_from_name(NULL), -ENOENT);
+	assert_int_equal(vmsig_event_type_from_name("MEMCTX"), -ENOENT);
+	assert_int_equal(vmsig_source_from_name("max"), -ENOENT);
+	assert_int_equal(vmsig_source_from_name(NULL), -ENOENT);
+	assert_int_equal(vmsig_lease_class_from_name("classes"), -ENOENT);
+	assert_int_equal(vmsig_lease_class_from_name(NULL), -ENOENT);
+}
+
+static const char *event_type_name_u(unsigned int t)
+{
+	return vmsig_event_type_name(t);
+}
+
+/* Every event type, source, lease class, lease change and VM state. */
+static void events_complete(void **state)
+{
+	static const char *const limits[] = { "kernel_max", "up_min", "down_min", NULL };
+	static const char *const src_max[] = { "max", NULL };
+	static const char *const classes[] = { "classes", NULL };
+	char *hdr = read_header();
+
+	(void)state;
+	assert_true(check_defines_skip(hdr,
+		"^#define[ \t]+VMSIG_EV_([A-Z0-9_]+)[ \t]+0x([0-9a-fA-F]+)",
+		16, event_type_name_u, limits) >= 9);
+	assert_true(check_defines_skip(hdr,
+		"^[ \t]+VMSIG_SRC_([A-Z0-9_]+)[ \t]*=[ \t]*([0-9]+),",
+		10, vmsig_source_name, src_max) >= 6);
+	assert_true(check_defines_skip(hdr,
+		"^[ \t]+VMSIG_LEASE_([A-Z0-9_]+)[ \t]*=[ \t]*([0-9]+),",
+		10, vmsig_lease_class_name, classes) >= 3);
+	assert_true(check_defines(hdr,
+		"^#define[ \t]+VMSIG_LEASE_EV_([A-Z0-9_]+)[ \t]+([0-9]+)",
+		10, vmsig_lease_change_name) >= 5);
+	assert_true(check_defines(hdr,
+		"^#define[ \t]+VMSIG_VM_([A-Z0-9_]+)[ \t]+([0-9]+)",
+		10, vmsig_vm_state_name) >= 5);
+	free(hdr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +288,9 @@ int main(void)
 		cmocka_unit_test(features_complete),
 		cmocka_unit_test(ioctls_complete),
 		cmocka_unit_test(backends_complete),
+		cmocka_unit_test(known_event_names),
+		cmocka_unit_test(reverse_lookups),
+		cmocka_unit_test(events_complete),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

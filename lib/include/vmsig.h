@@ -88,8 +88,9 @@ int vmsig_ep_info(int epfd, struct vmsig_ep_info *info);
 
 /**
  * vmsig_derive() - open another subscriber file on the endpoint of @epfd
- * @rights: must be 0 for now (reserved for rights)
- * @flags: VMSIG_ATTACH_NONBLOCK or 0
+ * @rights: with VMSIG_DERIVE_RIGHTS in @flags, the new file's rights (a
+ *	subset of @epfd's); otherwise 0, and the new file has @epfd's rights
+ * @flags: VMSIG_ATTACH_NONBLOCK, VMSIG_DERIVE_RIGHTS
  *
  * Return: the new fd (O_CLOEXEC), or -errno.
  */
@@ -267,6 +268,99 @@ int vmsig_submit_down(int epfd, struct vmsig_event *ev);
  * Return: 0 or -errno of the write.
  */
 int vmsig_ack(int epfd, const struct vmsig_event *down, int status);
+
+/* ======================================================================
+ * Opening an endpoint by id, leases and fenced guest-memory writes
+ * (endpoint.c, lease.c).  Same conventions as the section above.
+ * ====================================================================== */
+
+/**
+ * vmsig_open_ep() - open a new file on the existing endpoint @ep_id
+ *	(VMSIG_IOC_OPEN_EP)
+ * @devfd: an open /dev/vmsig
+ * @ep_id: the endpoint's id (see vmsig_nl_list_endpoints())
+ * @flags: VMSIG_ATTACH_NONBLOCK or 0
+ *
+ * For administrators: the file has every right, so the call needs
+ * CAP_SYS_ADMIN.  It is audited.
+ *
+ * Return: the new fd (O_CLOEXEC); -EPERM without CAP_SYS_ADMIN, -ENOENT
+ * when no endpoint has that id, or another -errno of the ioctl.
+ */
+int vmsig_open_ep(int devfd, uint32_t ep_id, uint32_t flags);
+
+/**
+ * vmsig_lease_acquire() - take the lease of @lease_class (VMSIG_IOC_LEASE_ACQUIRE)
+ * @lease_class: an &enum vmsig_lease_class
+ * @ttl_ns: lifetime from now, 0 for none (the lease then ends on release,
+ *	revoke or when the file is finally closed)
+ * @flags: VMSIG_LEASE_WAIT to wait for the holder instead of -EBUSY
+ * @timeout_ns: with VMSIG_LEASE_WAIT, the longest wait (0: until granted
+ *	or a signal); must be 0 without it
+ * @token: receives the fencing token
+ * @expires_ns: optional, receives the CLOCK_MONOTONIC expiry (0 for none)
+ *
+ * Return: 0; -EBUSY (held by another file), -EALREADY (held by this file),
+ * -ETIMEDOUT, -EINTR, -EPERM (the file lacks the class's right), -EINVAL.
+ */
+int vmsig_lease_acquire(int epfd, uint32_t lease_class, uint64_t ttl_ns,
+			uint32_t flags, uint64_t timeout_ns, uint64_t *token,
+			uint64_t *expires_ns);
+
+/**
+ * vmsig_lease_renew() - set a held lease's TTL to @ttl_ns from now (0: none)
+ * @expires_ns: optional, receives the new expiry
+ *
+ * Return: 0, -ESTALE when @token is not this file's current grant.
+ */
+int vmsig_lease_renew(int epfd, uint32_t lease_class, uint64_t token,
+		      uint64_t ttl_ns, uint64_t *expires_ns);
+
+/** vmsig_lease_release() - give back the grant @token; -ESTALE if not held */
+int vmsig_lease_release(int epfd, uint32_t lease_class, uint64_t token);
+
+/**
+ * vmsig_lease_revoke() - end whoever holds @lease_class (needs VMSIG_RIGHT_ADMIN)
+ * @token: optional, receives the revoked grant's token
+ *
+ * Return: 0, -ENOENT when nobody holds it, -EPERM without the right.
+ */
+int vmsig_lease_revoke(int epfd, uint32_t lease_class, uint64_t *token);
+
+/**
+ * vmsig_mem_write() - write @len bytes of @buf at @addr (VMSIG_IOC_MEM_WRITE)
+ * @token: the memwrite lease token this file holds
+ * @addr: guest-physical, or guest-virtual with VMSIG_WRITE_VIRT
+ * @flags: VMSIG_WRITE_VIRT, VMSIG_WRITE_EPOCH (not VMSIG_WRITE_CAS)
+ * @epoch: with VMSIG_WRITE_EPOCH, the epoch @addr was computed in
+ *
+ * All or nothing; an aligned write of 1, 2, 4 or 8 bytes is one store.
+ *
+ * Return: 0; -EINVAL for @len 0, VMSIG_WRITE_CAS or a NULL @buf; -E2BIG
+ * for @len above VMSIG_MEMWRITE_MAX; else -errno of the ioctl (-ESTALE
+ * when the lease is not held, -EFAULT, -EROFS, -EOPNOTSUPP, -ESRCH, ...).
+ */
+int vmsig_mem_write(int epfd, uint64_t token, uint64_t addr, const void *buf,
+		    size_t len, uint32_t flags, uint64_t epoch);
+
+/**
+ * vmsig_mem_cas() - compare-and-swap one naturally aligned word of guest memory
+ * @token: the memwrite lease token this file holds
+ * @addr: aligned to @width
+ * @width: 1, 2, 4 or 8 bytes
+ * @expect: the value expected (little-endian in guest memory)
+ * @value: the value to store when @expect is found
+ * @flags: VMSIG_WRITE_VIRT, VMSIG_WRITE_EPOCH
+ * @epoch: with VMSIG_WRITE_EPOCH, the epoch @addr was computed in
+ * @old: optional, receives the value found (zero-extended)
+ *
+ * Return: 1 when @value was stored, 0 when the memory held another value
+ * (*@old says which), -EINVAL for a bad @width or values wider than it,
+ * else -errno as vmsig_mem_write().
+ */
+int vmsig_mem_cas(int epfd, uint64_t token, uint64_t addr, uint32_t width,
+		  uint64_t expect, uint64_t value, uint32_t flags,
+		  uint64_t epoch, uint64_t *old);
 
 #ifdef __cplusplus
 }

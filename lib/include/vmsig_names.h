@@ -45,6 +45,59 @@ const char *vmsig_backend_name(unsigned int backend);
  */
 const char *vmsig_paging_name(unsigned int mode);
 
+/**
+ * vmsig_event_type_name() - name of a VMSIG_EV_* event type
+ *
+ * VMSIG_EV_ACT_ACK is "act_ack", VMSIG_EV_VM_STATE "vm_state".
+ *
+ * Return: a static string, or NULL for a type this library does not know
+ * (adapter-defined types, for one).
+ */
+const char *vmsig_event_type_name(unsigned int type);
+
+/**
+ * vmsig_event_type_from_name() - the VMSIG_EV_* type named @name
+ *
+ * Return: the type (0-0xffff), or -ENOENT for an unknown name.
+ */
+int vmsig_event_type_from_name(const char *name);
+
+/**
+ * vmsig_source_name() - name of an &enum vmsig_source value ("vmhost")
+ *
+ * Return: a static string, or NULL for VMSIG_SRC_MAX and beyond.
+ */
+const char *vmsig_source_name(unsigned int source);
+
+/** vmsig_source_from_name() - the source named @name, or -ENOENT */
+int vmsig_source_from_name(const char *name);
+
+/**
+ * vmsig_lease_class_name() - name of an &enum vmsig_lease_class value
+ *
+ * Return: a static string ("input", "power", "memwrite"), or NULL.
+ */
+const char *vmsig_lease_class_name(unsigned int lease_class);
+
+/** vmsig_lease_class_from_name() - the lease class named @name, or -ENOENT */
+int vmsig_lease_class_from_name(const char *name);
+
+/**
+ * vmsig_lease_change_name() - name of a VMSIG_LEASE_EV_* value (payload
+ * u32[3] of VMSIG_EV_LEASE): "granted", "released", ...
+ *
+ * Return: a static string, or NULL for 0 and unknown values.
+ */
+const char *vmsig_lease_change_name(unsigned int change);
+
+/**
+ * vmsig_vm_state_name() - name of a VMSIG_VM_* value (@aux of
+ * VMSIG_EV_VM_STATE): "running", "paused", ...
+ *
+ * Return: a static string, or NULL for 0 and unknown values.
+ */
+const char *vmsig_vm_state_name(unsigned int state);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -22,8 +23,25 @@ enum ctl_cmd {
 	CTL_CMD_LOAD,
 	CTL_CMD_UNLOAD,
 	CTL_CMD_ATTACH_INFO,
-	CTL_CMD_HELP,
+	CTL_CMD_LIST,
+	CTL_CMD_LEASES,
+	CTL_CMD_READ,
+	CTL_CMD_WRITE,
+	CTL_CMD_CAS,
+	CTL_CMD_WATCH,
+	CTL_CMD_AUDIT,
+	CTL_CMD_TOP,
+	CTL_CMD_HELP,		/* last: tests walk STATUS..HELP */
 };
+
+/* read --format */
+enum ctl_format {
+	CTL_FMT_HEX = 0,	/* xxd-like dump, the default */
+	CTL_FMT_RAW,		/* the bytes themselves on stdout */
+};
+
+/* write's default --width, as devmem's */
+#define CTL_WIDTH_DEFAULT	4
 
 struct ctl_args {
 	enum ctl_cmd cmd;
@@ -31,9 +49,46 @@ struct ctl_args {
 	bool help;		/* -h, --help, or the help command */
 	bool version;		/* -V, --version */
 	const char *module;	/* load --module PATH, or NULL */
-	int kvm_fd;		/* attach-info --kvm-fd N, or -1 */
-	pid_t pid;		/* attach-info --pid PID, or 0 */
+	int kvm_fd;		/* --kvm-fd N, or -1 */
+	pid_t pid;		/* --pid PID, or 0 */
+	uint32_t ep_id;		/* --ep ID, or 0 (ids start at 1) */
+
+	/* read, write, cas: ADDR and the values, checked by the parser */
+	uint64_t addr;		/* ADDR */
+	uint32_t len;		/* read LEN, 1..VMSIG_MEM_MAX_LEN */
+	bool has_value;		/* write VALUE given */
+	uint64_t value;		/* write VALUE, cas NEW */
+	uint64_t expect;	/* cas EXPECT */
+	const char *hex;	/* write --hex BYTES (validated), or NULL */
+	size_t hex_len;		/* bytes in @hex */
+	unsigned int width;	/* --width (write: CTL_WIDTH_DEFAULT if absent) */
+	bool virt;		/* --virt */
+	enum ctl_format format;	/* read --format */
+	bool has_cr3;		/* --cr3 given */
+	uint64_t cr3;		/* --cr3 VALUE */
+	bool la57;		/* --la57: 5-level paging with --cr3 */
+	bool has_wait;		/* --wait given */
+	uint64_t wait_ns;	/* --wait SECONDS; 0 waits without limit */
+
+	/* watch, audit, top */
+	const char *types;	/* watch --types a,b (names resolved by watch) */
+	const char *sources;	/* watch --sources a,b */
+	long count;		/* --count N: stop after N records; 0 none */
+	bool follow;		/* audit --follow */
+	bool stats;		/* audit --stats */
+	bool once;		/* top --once */
 };
+
+/*
+ * ctl_parse_hex() - decode hex BYTES ("deadbeef", "de ad be ef", "de:ad")
+ * @s: the text: pairs of hex digits, optionally separated by spaces or ':'
+ * @out: receives the bytes, or NULL to only count them
+ * @cap: room in @out
+ *
+ * Return: the number of bytes, or -EINVAL (malformed, empty, or more than
+ * @cap when @out is given).
+ */
+long ctl_parse_hex(const char *s, uint8_t *out, size_t cap);
 
 /**
  * ctl_parse_args() - parse a vmsigctl command line

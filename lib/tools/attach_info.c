@@ -13,43 +13,7 @@
 
 #include "cmds.h"
 #include "vmsig.h"
-#include "vmsig_attach.h"
 #include "vmsig_names.h"
-
-/* Take @pid's KVM VM fd, explaining the ways that goes wrong. */
-static int take_vm_fd(struct ctl *c, pid_t pid)
-{
-	int fd = vmsig_take_kvm_vm_fd(pid);
-
-	if (fd >= 0)
-		return fd;
-	switch (-fd) {
-	case ESRCH:
-		ctl_fail(c, fd, "no process %d", (int)pid);
-		break;
-	case ENOENT:
-		ctl_fail(c, 0, "process %d holds no KVM VM (is it a KVM VMM such as QEMU with -accel kvm?)",
-			 (int)pid);
-		break;
-	case EPERM:
-	case EACCES:
-		ctl_fail(c, fd, "cannot take process %d's VM", (int)pid);
-		ctl_hint(c, "taking another process's fd needs ptrace rights over it: run as its user (and check kernel.yama.ptrace_scope) or as root");
-		break;
-	case EEXIST:
-		ctl_fail(c, 0, "process %d runs several VMs; pass one with --kvm-fd",
-			 (int)pid);
-		break;
-	case ENOSYS:
-		ctl_fail(c, fd, "cannot take process %d's VM", (int)pid);
-		ctl_hint(c, "pidfd_getfd(2) needs Linux 5.6 or later");
-		break;
-	default:
-		ctl_fail(c, fd, "cannot take process %d's VM", (int)pid);
-		break;
-	}
-	return fd;
-}
 
 static void print_info(const struct vmsig_ep_info *info, const char *backend)
 {
@@ -70,7 +34,7 @@ int ctl_cmd_attach_info(struct ctl *c)
 
 	if (c->args->pid) {
 		j_int(c->out, "pid", c->args->pid);
-		vmfd = take_vm_fd(c, c->args->pid);
+		vmfd = ctl_take_vm_fd(c, c->args->pid);
 		if (vmfd < 0)
 			return CTL_EXIT_FAIL;
 	} else {

@@ -35,5 +35,56 @@ int ctl_cmd_status(struct ctl *c);
 int ctl_cmd_load(struct ctl *c);
 int ctl_cmd_unload(struct ctl *c);
 int ctl_cmd_attach_info(struct ctl *c);
+int ctl_cmd_list(struct ctl *c);
+int ctl_cmd_leases(struct ctl *c);
+int ctl_cmd_read(struct ctl *c);
+int ctl_cmd_write(struct ctl *c);
+int ctl_cmd_cas(struct ctl *c);
+int ctl_cmd_watch(struct ctl *c);
+int ctl_cmd_audit(struct ctl *c);
+int ctl_cmd_top(struct ctl *c);
+
+/* ------------------------------------------------ shared helpers (ep.c) */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct vmsig_nl;
+
+/* Take @pid's KVM VM fd, explaining failures (ctl_fail); fd or -errno. */
+int ctl_take_vm_fd(struct ctl *c, pid_t pid);
+
+/* Open /dev/vmsig, explaining failures; fd or -errno. */
+int ctl_open_dev(struct ctl *c);
+
+/*
+ * The endpoint file the command works on, from --ep, --pid or --kvm-fd:
+ * opened by id (VMSIG_IOC_OPEN_EP), or a new endpoint attached to the VM.
+ * @flags: VMSIG_ATTACH_NONBLOCK or 0.  Puts "ep_id" in the JSON object and
+ * explains failures.  Returns the fd or -errno.
+ */
+int ctl_open_endpoint(struct ctl *c, uint32_t flags);
+
+/* Set the memctx from --cr3/--la57, when given; 0 or -errno (explained). */
+int ctl_apply_memctx(struct ctl *c, int ep);
+
+/* Connect to the generic netlink family, explaining failures; 0 or -errno. */
+int ctl_nl_open(struct ctl *c, struct vmsig_nl **nl);
+
+/* Say why a netlink request failed (-EPERM: CAP_NET_ADMIN); CTL_EXIT_FAIL. */
+int ctl_nl_fail(struct ctl *c, int err, const char *what);
+
+/* "kvm", or the number for a backend this vmsigctl does not know. */
+const char *ctl_backend_name(uint32_t backend, char *buf, size_t size);
+
+/* CLOCK_MONOTONIC now, in nanoseconds. */
+uint64_t ctl_now_ns(void);
+
+/*
+ * SIGINT and SIGTERM set a flag instead of killing (no SA_RESTART, so a
+ * blocking call returns EINTR); ctl_interrupted() reads it.
+ */
+void ctl_catch_signals(void);
+int ctl_interrupted(void);
 
 #endif /* VMSIGCTL_CMDS_H */

@@ -18,6 +18,14 @@ static int (*const handlers[])(struct ctl *) = {
 	[CTL_CMD_LOAD] = ctl_cmd_load,
 	[CTL_CMD_UNLOAD] = ctl_cmd_unload,
 	[CTL_CMD_ATTACH_INFO] = ctl_cmd_attach_info,
+	[CTL_CMD_LIST] = ctl_cmd_list,
+	[CTL_CMD_LEASES] = ctl_cmd_leases,
+	[CTL_CMD_READ] = ctl_cmd_read,
+	[CTL_CMD_WRITE] = ctl_cmd_write,
+	[CTL_CMD_CAS] = ctl_cmd_cas,
+	[CTL_CMD_WATCH] = ctl_cmd_watch,
+	[CTL_CMD_AUDIT] = ctl_cmd_audit,
+	[CTL_CMD_TOP] = ctl_cmd_top,
 };
 
 int main(int argc, char **argv)
@@ -47,6 +55,12 @@ int main(int argc, char **argv)
 	}
 	j_str(c.out, "command", ctl_cmd_name(args.cmd));
 	rc = handlers[args.cmd](&c);
+	if (rc == CTL_EXIT_USAGE) {
+		/* A usage error found late (watch's names): nothing on stdout. */
+		fprintf(stderr, "Try 'vmsigctl --help'.\n");
+		json_object_put(c.out);
+		return rc;
+	}
 	j_bool(c.out, "ok", rc == CTL_EXIT_OK);
 	rc = ctl_finish(&c, rc);
 	json_object_put(c.out);
