@@ -5,6 +5,9 @@
 #   make            build vmsig.ko for KDIR and libvmsig
 #   make check      install deps, build for every target kernel, run the
 #                   unit tests and the VM selftests on every target kernel
+#   make check-debug build (or reuse) the debug kernel (KASAN, lockdep,
+#                   kmemleak, UBSAN), prove it catches bugs, run every VM
+#                   selftest on it
 #   make demo       boot the test VM, load the module, show the handshake
 #   make install    library, headers, pkg-config file, vmsigctl, man pages,
 #                   udev rule and DKMS sources (DESTDIR, PREFIX=/usr/local);
@@ -284,6 +287,54 @@ demo: deps
 	$(MAKE) --no-print-directory kmod-one KV=$$k && \
 	$(VM_RUN) --kernel $$k --module $(call kmod_tree,$$k)/vmsig.ko \
 		--out $(B)/demo --demo --extra $(B)/bin/vmsigctl $(ST_BINS)
+
+# ----------------------------------------------------------- debug lane --
+# A kernel from Debian's linux-source-6.1 with KASAN, lockdep, kmemleak,
+# UBSAN and KVM built in (selftests/debug-kernel/).  build.sh caches it
+# outside the clone, keyed by its config and source version, and prints the
+# tree; --print-dir only says where it is.  Deferred (?=, not :=) so other
+# targets never ask.
+DEBUG_KERNEL := $(TOP)/selftests/debug-kernel/build.sh
+DEBUG_KDIR ?= $(shell $(DEBUG_KERNEL) --print-dir)
+DEBUG_VMLINUZ = $(DEBUG_KDIR)/arch/x86/boot/bzImage
+DEBUG_BUGS := $(B)/debug-kernel/bugs
+# TCG with KASAN and lockdep is several times slower than the Debian kernels.
+DEBUG_TIMEOUT ?= 1200
+DEBUG_TEST_TIMEOUT ?= 600
+
+.PHONY: debug-kernel kmod-debug check-debug check-debug-inner check-debug-selftest
+debug-kernel:
+	@$(DEBUG_KERNEL) >/dev/null
+
+kmod-debug: debug-kernel
+	@echo "vmsig: building the module for the debug kernel $(DEBUG_KDIR)"
+	$(call kmod_build,debug,$(DEBUG_KDIR))
+
+# The deliberately buggy module, built out of tree like vmsig.
+$(DEBUG_BUGS)/vmsig_bugs.ko: selftests/debug-kernel/bugs/vmsig_bugs.c \
+		selftests/debug-kernel/bugs/Kbuild debug-kernel
+	@mkdir -p $(@D)
+	ln -sfn $(TOP)/selftests/debug-kernel/bugs/Kbuild $(@D)/Kbuild
+	ln -sfn $(TOP)/selftests/debug-kernel/bugs/vmsig_bugs.c $(@D)/vmsig_bugs.c
+	$(MAKE) -C $(DEBUG_KDIR) M=$(@D) W=1 KCFLAGS=-Werror modules
+
+# The lane proves it catches a leak, a lockdep splat, a sleep in atomic
+# context and a use-after-free before it is trusted to pass vmsig.
+check-debug-selftest: kmod-debug $(DEBUG_BUGS)/vmsig_bugs.ko
+	$(TOP)/selftests/debug-kernel/selftest.sh $(DEBUG_VMLINUZ) \
+		$(call kmod_tree,debug)/vmsig.ko $(DEBUG_BUGS)/vmsig_bugs.ko \
+		$(B)/debug-selftest
+
+check-debug: deps
+	@$(MAKE) --no-print-directory check-debug-inner
+
+check-debug-inner: selftests $(B)/bin/vmsigctl $(E2E_GUEST)
+	$(MAKE) --no-print-directory check-debug-selftest
+	$(VM_RUN) --kernel debug --vmlinuz $(DEBUG_VMLINUZ) --builtin-kvm --kmemleak \
+		--timeout $(DEBUG_TIMEOUT) --test-timeout $(DEBUG_TEST_TIMEOUT) \
+		--module $(call kmod_tree,debug)/vmsig.ko --out $(B)/vm/debug \
+		$(if $(TESTS),--only "$(TESTS)") $(VM_ENV) \
+		--with-qemu $(E2E_GUEST) --extra $(B)/bin/vmsigctl $(ST_BINS)
 
 # --------------------------------------------------------------- install --
 # make install [DESTDIR=...] [PREFIX=/usr/local]: library, headers,

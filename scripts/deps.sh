@@ -6,7 +6,7 @@ set -eu
 pkgs="gcc make cpio xz-utils pkg-config kmod
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
-linux-source-6.1
+linux-source-6.1 flex bison bc libelf-dev libssl-dev
 qemu-system-x86 busybox-static
 libkmod-dev libnl-3-dev libnl-genl-3-dev libcmocka-dev libjson-c-dev
 sparse"
