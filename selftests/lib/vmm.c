@@ -661,21 +661,20 @@ static bool canonical(uint64_t gva, int levels)
 	return (uint64_t)((int64_t)(gva << (64 - bits)) >> (64 - bits)) == gva;
 }
 
-static uint64_t pt_alloc(struct vmm_pt *pt)
+/* A zeroed table from the pool; 0 is a valid address, so it comes in *gpa. */
+static int pt_alloc(struct vmm_pt *pt, uint64_t *gpa)
 {
-	uint64_t gpa = pt->pool_gpa + pt->pool_used;
 	void *p;
 
-	if (pt->pool_size - pt->pool_used < VMM_PAGE_4K) {
-		errno = ENOMEM;
-		return 0;
-	}
-	p = vmm_gpa2hva(pt->vm, gpa, VMM_PAGE_4K);
+	if (pt->pool_size - pt->pool_used < VMM_PAGE_4K)
+		return -ENOMEM;
+	*gpa = pt->pool_gpa + pt->pool_used;
+	p = vmm_gpa2hva(pt->vm, *gpa, VMM_PAGE_4K);
 	if (!p)
-		return 0;
+		return -errno;
 	memset(p, 0, VMM_PAGE_4K);	/* the pool may hold a pattern */
 	pt->pool_used += VMM_PAGE_4K;
-	return gpa;
+	return 0;
 }
 
 int vmm_pt_init(struct vmm_pt *pt, struct vmm *vm, int levels,
@@ -691,8 +690,7 @@ int vmm_pt_init(struct vmm_pt *pt, struct vmm *vm, int levels,
 	pt->levels = levels;
 	pt->pool_gpa = pool_gpa;
 	pt->pool_size = pool_size;
-	pt->root = pt_alloc(pt);
-	return pt->root ? 0 : -errno;
+	return pt_alloc(pt, &pt->root);
 }
 
 uint64_t vmm_pt_cr3(const struct vmm_pt *pt)
@@ -722,9 +720,12 @@ uint64_t *vmm_pt_entry(struct vmm_pt *pt, uint64_t gva, int level, bool create)
 				errno = *e ? EEXIST : ENOENT;
 				return NULL;
 			}
-			next = pt_alloc(pt);
-			if (!next)
+			int r = pt_alloc(pt, &next);
+
+			if (r) {
+				errno = -r;
 				return NULL;
+			}
 			*e = next | VMM_PTE_P | VMM_PTE_W | VMM_PTE_U;
 		} else if (l <= 3 && (*e & VMM_PTE_PS)) {
 			errno = EEXIST;		/* a large page covers gva */
