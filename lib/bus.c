@@ -242,9 +242,11 @@ int vmsig_bus_add_adapter(struct vmsig_bus *bus, const vmsig_adapter_ops *ops,
 	memset(reg, 0, sizeof(reg));
 	for (int i = 0; i < VMSIG_BUS_MAX_FDS; i++)
 		reg[i].fd = -1;
+	/* The seed's attach says -1; an adapter that set errno says why. */
+	errno = 0;
 	n = ops->attach(s->a, &s->emit, reg, VMSIG_BUS_MAX_FDS);
 	if (n < 0 || n > VMSIG_BUS_MAX_FDS) {
-		ret = n < 0 ? -EIO : -E2BIG;
+		ret = n > 0 ? -E2BIG : errno ? -errno : -EIO;
 		goto fail;
 	}
 	ret = watch_fds(bus, s, reg, n);

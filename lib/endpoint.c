@@ -64,6 +64,18 @@ int vmsig_derive(int epfd, uint64_t rights, uint32_t flags)
 	return ret < 0 ? -errno : ret;
 }
 
+int vmsig_get_rights(int epfd, uint64_t *rights)
+{
+	struct vmsig_rights r;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	if (ioctl(epfd, VMSIG_IOC_GET_RIGHTS, &r) < 0)
+		return -errno;
+	*rights = r.rights;
+	return 0;
+}
+
 int vmsig_open_ep(int devfd, uint32_t ep_id, uint32_t flags)
 {
 	struct vmsig_open_ep op;

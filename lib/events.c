@@ -4,6 +4,7 @@
  * and reading/writing whole 64-byte records.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -112,8 +113,9 @@ int vmsig_write_events(int epfd, const struct vmsig_event *evs, size_t n)
 {
 	size_t done = 0;
 
-	if (n > 2 * VMSIG_RING_MAX)
-		n = 2 * VMSIG_RING_MAX;
+	/* The count must fit the return value; anything less is written whole. */
+	if (n > INT_MAX)
+		return -E2BIG;
 	while (done < n) {
 		ssize_t w = write(epfd, evs + done, (n - done) * sizeof(*evs));
 

@@ -249,14 +249,14 @@ static void attach_failures(void **state)
 			 -EINVAL);
 	assert_int_equal(vmsig_bus_add_adapter(fe_bus, vmsig_vmhost_ops(), NULL),
 			 -EINVAL);
-	/* A path where nobody listens. */
+	/* A path where nobody listens: the bus passes the adapter's errno on. */
 	none.qmp.qmp_path = "/nonexistent/vmsig-test-qmp.sock";
 	assert_int_equal(vmsig_bus_add_adapter(fe_bus, vmsig_vmhost_ops(), &none),
-			 -EIO);
+			 -ENOENT);
 	/* QEMU answers query-status with an error. */
 	fq_set_rule(&fq, (struct fq_rule){ .cmd = "query-status", .err = "nope" });
 	assert_int_equal(vmsig_bus_add_adapter(fe_bus, vmsig_vmhost_ops(), &cfg),
-			 -EIO);
+			 -EREMOTEIO);
 	assert_int_equal(vmsig_bus_adapter_count(fe_bus), 0);
 	assert_int_equal(fe_count(VMSIG_IOC_BIND_SINK), 0);
 }

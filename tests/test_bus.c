@@ -120,6 +120,7 @@ struct probe {
 	/* behaviour */
 	int submit_ret;
 	bool fail_attach;
+	int attach_errno;	/* with fail_attach: errno attach() leaves */
 	int open_errno;		/* nonzero: open() fails with it */
 	int shape;		/* sock: the shape it registers */
 	/* observations */
@@ -197,8 +198,11 @@ static int sock_attach(vmsig_adapter *a, const vmsig_emit *emit,
 	struct fake *f = (struct fake *)a;
 	int sv[2];
 
-	if (f->p->fail_attach || cap < 1)
+	if (f->p->fail_attach || cap < 1) {
+		if (f->p->attach_errno)
+			errno = f->p->attach_errno;
 		return -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	f->fd = sv[0];
@@ -906,18 +910,22 @@ static void add_adapter_failures(void **state)
 	p->fail_attach = true;
 	assert_int_equal(vmsig_bus_add_adapter(bus, &sock_ops, p), -EIO);
 	assert_int_equal(p->closed, 1);
+	/* An adapter that says why it failed is heard. */
+	p->attach_errno = ETIMEDOUT;
+	assert_int_equal(vmsig_bus_add_adapter(bus, &sock_ops, p), -ETIMEDOUT);
+	p->attach_errno = 0;
 	p->fail_attach = false;
 
 	p->shape = 9;	/* not a readiness shape */
 	assert_int_equal(vmsig_bus_add_adapter(bus, &sock_ops, p), -EINVAL);
-	assert_int_equal(p->closed, 2);
+	assert_int_equal(p->closed, 3);
 	close(p->peer);
 	p->shape = VMSIG_RDY_FD;
 
 	fail_req = VMSIG_IOC_BIND_SINK;
 	fail_errno = EBUSY;
 	assert_int_equal(vmsig_bus_add_adapter(bus, &sock_ops, p), -EBUSY);
-	assert_int_equal(p->closed, 3);
+	assert_int_equal(p->closed, 4);
 	close(p->peer);
 	fail_req = 0;
 	assert_int_equal(vmsig_bus_adapter_count(bus), 0);

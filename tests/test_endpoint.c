@@ -119,6 +119,24 @@ static void derive_passes_rights_and_flags(void **state)
 	assert_int_equal(vmsig_derive(4, 0, 0), -EMFILE);
 }
 
+static void get_rights_returns_the_mask(void **state)
+{
+	struct vmsig_rights out = { .size = sizeof(out),
+		.rights = VMSIG_RIGHT_MEM_READ | VMSIG_RIGHT_EMIT };
+	const struct vmsig_rights *in = (const void *)ioctl_seen.bytes;
+	uint64_t rights = ~0ULL;
+
+	(void)state;
+	expect_ioctl(5, VMSIG_IOC_GET_RIGHTS, 0, &out, NULL);
+	assert_int_equal(vmsig_get_rights(5, &rights), 0);
+	assert_int_equal(in->size, sizeof(*in));
+	assert_int_equal(in->flags, 0);
+	assert_int_equal(rights, VMSIG_RIGHT_MEM_READ | VMSIG_RIGHT_EMIT);
+
+	expect_ioctl(5, VMSIG_IOC_GET_RIGHTS, -ENOTTY, NULL, NULL);
+	assert_int_equal(vmsig_get_rights(5, &rights), -ENOTTY);
+}
+
 static void open_ep_passes_id_and_flags(void **state)
 {
 	const struct vmsig_open_ep *in = (const void *)ioctl_seen.bytes;
@@ -147,6 +165,7 @@ int main(void)
 		cmocka_unit_test(ep_info_fills_struct),
 		cmocka_unit_test(derive_passes_rights_and_flags),
 		cmocka_unit_test(open_ep_passes_id_and_flags),
+		cmocka_unit_test(get_rights_returns_the_mask),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,6 +97,14 @@ int vmsig_ep_info(int epfd, struct vmsig_ep_info *info);
 int vmsig_derive(int epfd, uint64_t rights, uint32_t flags);
 
 /**
+ * vmsig_get_rights() - the rights of the file @epfd (VMSIG_IOC_GET_RIGHTS)
+ * @rights: set to its VMSIG_RIGHT_* bits
+ *
+ * Return: 0 or -errno.
+ */
+int vmsig_get_rights(int epfd, uint64_t *rights);
+
+/**
  * vmsig_mem_read() - read guest memory in one batch (VMSIG_IOC_MEM_READ)
  * @entries: @n entries; each gets its own @status
  * @n: number of entries, at most VMSIG_MEM_MAX_ENTRIES
@@ -243,8 +251,9 @@ int vmsig_wait_events(int epfd, int timeout_ms);
  *
  * Return: how many records were accepted (@n when all); when the very first
  * record is refused, -errno (-ENXIO: DOWN record and no sink bound,
- * -EAGAIN, -EINVAL, ...).  After a short count, writing the rest again
- * reports why the next record was refused.
+ * -EAGAIN, -EINVAL, ...); -E2BIG when @n does not fit an int.  After a
+ * short count, writing the rest again reports why the next record was
+ * refused.
  */
 int vmsig_write_events(int epfd, const struct vmsig_event *evs, size_t n);
 

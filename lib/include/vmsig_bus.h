@@ -70,7 +70,8 @@ int vmsig_bus_new(int epfd, struct vmsig_bus **bus);
  * Return: 0; -EINVAL for an incomplete vtable or an fd registration with an
  * unknown shape or a negative fd; -EBUSY when another adapter of the bus
  * already serves @ops->source with a submit(); -errno set by open() (else
- * -EIO) when it returns NULL; -EIO when attach() fails; -E2BIG when it
+ * -EIO) when it returns NULL; likewise the errno attach() left (else -EIO)
+ * when it fails; -E2BIG when it
  * claims more than VMSIG_BUS_MAX_FDS fds; -errno of epoll_ctl or
  * VMSIG_IOC_BIND_SINK.  On failure the adapter is closed.
  */
