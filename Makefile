@@ -246,13 +246,17 @@ selftests: $(ST_BINS)
 # vmtest KV=<release>: boot that kernel with vmsig.ko and run every selftest.
 VM_RUN := $(TOP)/selftests/vm/run.sh
 
+# VMTEST_ENV="NAME=VALUE ...": environment of the tests in the VM, e.g. a
+# fuzzer seed to replay (VMSIG_FUZZ_SEED, VMSIG_FUZZ_ITERS; run.sh --env).
+VM_ENV = $(foreach e,$(VMTEST_ENV),--env $(e))
+
 .PHONY: vmtest vmtest-all runner-selftest
 # --with-qemu brings QEMU, its libraries and firmware and the end-to-end
 # guest into the VM (selftests/e2e_qemu).
 vmtest: selftests $(B)/bin/vmsigctl $(E2E_GUEST)
 	$(MAKE) --no-print-directory kmod-one KV=$(KV)
 	$(VM_RUN) --kernel $(KV) --module $(call kmod_tree,$(KV))/vmsig.ko \
-		--out $(B)/vm/$(KV) $(if $(TESTS),--only "$(TESTS)") \
+		--out $(B)/vm/$(KV) $(if $(TESTS),--only "$(TESTS)") $(VM_ENV) \
 		--with-qemu $(E2E_GUEST) --extra $(B)/bin/vmsigctl $(ST_BINS)
 
 vmtest-all: selftests $(B)/bin/vmsigctl $(E2E_GUEST)
@@ -301,6 +305,8 @@ DEBUG_BUGS := $(B)/debug-kernel/bugs
 # TCG with KASAN and lockdep is several times slower than the Debian kernels.
 DEBUG_TIMEOUT ?= 1200
 DEBUG_TEST_TIMEOUT ?= 600
+# The debug lane fuzzes longer: it is where memory bugs show.
+DEBUG_VM_ENV = $(foreach e,VMSIG_FUZZ_ITERS=100000 $(VMTEST_ENV),--env $(e))
 
 .PHONY: debug-kernel kmod-debug check-debug check-debug-inner check-debug-selftest
 debug-kernel:
@@ -333,7 +339,7 @@ check-debug-inner: selftests $(B)/bin/vmsigctl $(E2E_GUEST)
 	$(VM_RUN) --kernel debug --vmlinuz $(DEBUG_VMLINUZ) --builtin-kvm --kmemleak \
 		--timeout $(DEBUG_TIMEOUT) --test-timeout $(DEBUG_TEST_TIMEOUT) \
 		--module $(call kmod_tree,debug)/vmsig.ko --out $(B)/vm/debug \
-		$(if $(TESTS),--only "$(TESTS)") $(VM_ENV) \
+		$(if $(TESTS),--only "$(TESTS)") $(DEBUG_VM_ENV) \
 		--with-qemu $(E2E_GUEST) --extra $(B)/bin/vmsigctl $(ST_BINS)
 
 # --------------------------------------------------------------- install --

@@ -293,6 +293,8 @@ long vmsig_ioc_lease_release(struct file *file, void *arg,
 		__vmsig_lease_end(ep, l->lease_class, VMSIG_AUDIT_LEASE_RELEASE,
 				  VMSIG_LEASE_EV_RELEASED);
 	mutex_unlock(&ep->lease_lock);
+	/* An output field: the grant has no expiry any more. */
+	l->expires_ns = 0;
 	return err;
 }
 
@@ -323,6 +325,7 @@ long vmsig_ioc_lease_revoke(struct file *file, void *arg,
 		err = -ENOENT;
 	}
 	mutex_unlock(&ep->lease_lock);
+	l->expires_ns = 0;
 	return err;
 }
 
