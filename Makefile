@@ -8,14 +8,15 @@
 #   make check-debug build (or reuse) the debug kernel (KASAN, lockdep,
 #                   kmemleak, UBSAN), prove it catches bugs, run every VM
 #                   selftest on it
-#   make demo       boot the test VM, load the module, show the handshake
+#   make demo       boot the test VM with QEMU and a guest, and narrate the
+#                   full loop: attach, memory, leased key, MEMWRITE, power
 #   make install    library, headers, pkg-config file, vmsigctl, man pages,
 #                   udev rule and DKMS sources (DESTDIR, PREFIX=/usr/local);
 #                   make uninstall undoes it
 #   make dkms-install  build and install vmsig.ko with DKMS for every kernel
+#   make style      checkpatch --strict on kmod/ and uapi/
 #   make htmldocs   render Documentation/ with Sphinx (python3-sphinx) into
 #                   build/htmldocs
-#   make style      checkpatch --strict on kmod/ and uapi/
 #   make sparse     sparse (C=2) on the module, for every target kernel
 #   make clean
 #
@@ -209,7 +210,17 @@ $(B)/selftests/audit: selftests/audit.c $(ST_LIB) $(wildcard selftests/lib/*.h) 
 # client) and takes its VM fd with libvmsig's attach helpers.
 $(B)/selftests/e2e_qemu: selftests/e2e_qemu.c selftests/e2e/guest/layout.h $(ST_LIB) \
 		$(wildcard selftests/lib/*.h) uapi/linux/vmsig.h lib/include/vmsig_qmp.h \
-		lib/include/vmsig_attach.h $(KSFT_HDRS) $(B)/lib/libvmsig.a
+		lib/include/vmsig_attach.h $(KSFT_HDRS) $(B)/lib/libvmsig.a \
+		selftests/e2e/control.h $(wildcard lib/include/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ST_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/selftests \
+		-static -o $@ $< $(ST_LIB) $(B)/lib/libvmsig.a -ljson-c -lpthread
+
+# vmsigctl attach end to end (--serve: a control connects through the
+# broker); it parses vmsigctl's --json lines with json-c.
+$(B)/selftests/e2e_ctl: selftests/e2e_ctl.c selftests/e2e/control.h \
+		selftests/e2e/guest/layout.h $(ST_LIB) $(wildcard selftests/lib/*.h) \
+		uapi/linux/vmsig.h $(wildcard lib/include/*.h) $(KSFT_HDRS) $(B)/lib/libvmsig.a
 	@mkdir -p $(@D)
 	$(CC) $(ST_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/selftests \
 		-static -o $@ $< $(ST_LIB) $(B)/lib/libvmsig.a -ljson-c -lpthread
@@ -245,7 +256,6 @@ selftests: $(ST_BINS)
 # ------------------------------------------------------------ VM suites --
 # vmtest KV=<release>: boot that kernel with vmsig.ko and run every selftest.
 VM_RUN := $(TOP)/selftests/vm/run.sh
-
 # VMTEST_ENV="NAME=VALUE ...": environment of the tests in the VM, e.g. a
 # fuzzer seed to replay (VMSIG_FUZZ_SEED, VMSIG_FUZZ_ITERS; run.sh --env).
 VM_ENV = $(foreach e,$(VMTEST_ENV),--env $(e))
@@ -269,28 +279,6 @@ runner-selftest: selftests
 	$(MAKE) --no-print-directory kmod-one KV=$(firstword $(KVERS))
 	$(TOP)/selftests/vm/runner-selftest.sh $(firstword $(KVERS)) \
 		$(call kmod_tree,$(firstword $(KVERS)))/vmsig.ko $(B)/runner-selftest
-
-# ----------------------------------------------------------------- check --
-.PHONY: deps check check-inner demo
-deps:
-	@$(TOP)/scripts/deps.sh
-
-check: deps
-	@$(MAKE) --no-print-directory check-inner
-
-check-inner:
-	$(MAKE) --no-print-directory kmod-all lib
-	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory install-check
-	$(MAKE) --no-print-directory runner-selftest
-	$(MAKE) --no-print-directory vmtest-all
-
-demo: deps
-	@$(MAKE) --no-print-directory selftests lib
-	@k=$$($(TOP)/scripts/kvers.sh | head -n 1); \
-	$(MAKE) --no-print-directory kmod-one KV=$$k && \
-	$(VM_RUN) --kernel $$k --module $(call kmod_tree,$$k)/vmsig.ko \
-		--out $(B)/demo --demo --extra $(B)/bin/vmsigctl $(ST_BINS)
 
 # ----------------------------------------------------------- debug lane --
 # A kernel from Debian's linux-source-6.1 with KASAN, lockdep, kmemleak,

@@ -9,8 +9,10 @@
  * button and sees the endpoint hang up as QEMU exits.
  *
  * What QEMU is asked to do goes through the small e2e_qmp_* functions (over
- * libvmsig's QMP client), so they can be replaced by the vmhost, input and
- * memctx adapters on the bus without touching the steps.
+ * libvmsig's QMP client).  The second test, e2e_bus.adapters, runs the same
+ * loop the way libvmsig means it: a bus with the vmhost, input and memctx
+ * adapters, and a control that speaks only vmsig (leased DOWN records,
+ * ACKs, the adapters' events).
  *
  * The runner provides QEMU, its libraries and firmware and the guest with
  * run.sh --with-qemu; without the guest the test skips.  Nested KVM under
@@ -19,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +39,10 @@
 #include "kselftest_harness.h"
 #include "vmsig_attach.h"
 #include "vmsig_qmp.h"
+#include "vmsig.h"
+#include "vmsig_bus.h"
 #include "e2e/guest/layout.h"
+#include "e2e/control.h"
 
 #define QEMU_BIN	"/usr/bin/qemu-system-x86_64"
 #define GUEST_ELF	"/e2e/guest.elf"
@@ -664,6 +670,372 @@ TEST_F_TIMEOUT(e2e, chain, 280)
 	t = now_ms();
 	step_powerdown(_metadata, self->ep, self->qmp, self->qemu);
 	TH_LOG("power down, hang-up: %lld ms; whole run %lld ms",
+	       (long long)(now_ms() - t), (long long)(now_ms() - self->t0));
+}
+
+/* ==================================================================
+ * The same loop through libvmsig's bus and its stock adapters
+ *
+ * Here the test is a control as the library means it: a bus (in its own
+ * thread) owns the endpoint file QEMU was attached with and runs the
+ * vmhost, input and memctx adapters, each on its own QMP socket; the test
+ * speaks only vmsig, from a file derived with a control's rights.  It
+ * never talks to QEMU itself: the VM's state comes from vmhost, the CR3
+ * from memctx, the key and the power button go down as leased DOWN
+ * records that the kernel routes to the adapters.
+ * ================================================================== */
+
+#define BUS_PREFIX	"/tmp/e2e-bus"
+/* What a control needs, and nothing more: no memctx, no emit, no sink. */
+#define BUS_CTL_RIGHTS	(VMSIG_RIGHT_MEM_READ | VMSIG_RIGHT_MEM_WRITE | \
+			 VMSIG_RIGHT_SUBMIT_INPUT | VMSIG_RIGHT_SUBMIT_POWER | \
+			 VMSIG_RIGHT_LEASE_INPUT | VMSIG_RIGHT_LEASE_POWER | \
+			 VMSIG_RIGHT_LEASE_MEMWRITE)
+/* The memctx adapter blocks the loop for its commands: keep it short. */
+#define MEMCTX_CMD_MS	5000
+
+FIXTURE(e2e_bus) {
+	struct e2ec_qemu q;
+	int dev;
+	int ep;			/* the bus's endpoint file */
+	int ctl;		/* the control's derived file */
+	struct vmsig_bus *bus;
+	pthread_t thread;
+	bool running;
+	int bus_ret;
+	struct e2ec_log *log;
+	int64_t t0;
+};
+
+static void bus_log_event(void *arg, const struct vmsig_event *ev)
+{
+	int64_t *t0 = arg;
+	char line[256];
+
+	fprintf(stderr, "# %6lld ms  %s\n", (long long)(now_ms() - *t0),
+		e2ec_describe(ev, line, sizeof(line)));
+}
+
+static void *bus_thread(void *arg)
+{
+	FIXTURE_DATA(e2e_bus) *self = arg;
+
+	self->bus_ret = vmsig_bus_run(self->bus);
+	return NULL;
+}
+
+FIXTURE_SETUP(e2e_bus)
+{
+	memset(&self->q, 0, sizeof(self->q));
+	self->dev = self->ep = self->ctl = -1;
+	self->bus = NULL;
+	self->running = false;
+	self->bus_ret = 0;
+	self->log = calloc(1, sizeof(*self->log));
+	ASSERT_NE(NULL, self->log);
+	self->log->fd = -1;
+	self->log->on_event = bus_log_event;
+	self->log->arg = &self->t0;
+}
+
+FIXTURE_TEARDOWN(e2e_bus)
+{
+	if (self->running) {
+		vmsig_bus_stop(self->bus);
+		pthread_join(self->thread, NULL);
+	}
+	/* Closes the adapters (their QMP connections) and unbinds the seams. */
+	vmsig_bus_free(self->bus);
+	e2ec_qemu_stop(&self->q);
+	if (!_metadata->passed) {
+		dump_file("QEMU", self->q.qemu_log);
+		dump_file("guest serial", self->q.guest_log);
+	}
+	if (self->ctl >= 0)
+		close(self->ctl);
+	if (self->ep >= 0)
+		close(self->ep);
+	if (self->dev >= 0)
+		close(self->dev);
+	free(self->log);
+}
+
+/*
+ * QEMU with three QMP sockets, attached by pid; once the guest runs, a bus
+ * on the attach file with the three adapters, a control file derived from
+ * it with a control's rights, and the bus's thread.
+ */
+static void bus_boot(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(e2e_bus) *self)
+{
+	struct vmsig_vmhost_cfg host;
+	struct vmsig_input_cfg input;
+	struct vmsig_memctx_cfg memctx;
+	struct vmsig_rights r = { .size = sizeof(r) };
+	int err;
+
+	self->dev = vmsig_open(0);
+	ASSERT_LE(0, self->dev) TH_LOG("/dev/vmsig: %s", strerror(-self->dev));
+	self->t0 = now_ms();
+	ASSERT_LT(0, e2ec_qemu_start(BUS_PREFIX, &self->q));
+	self->ep = e2ec_attach_pid(self->dev, self->q.pid, BOOT_MS);
+	ASSERT_LE(0, self->ep) TH_LOG("attach to QEMU pid %d: %s", self->q.pid,
+				      strerror(-self->ep));
+	err = e2ec_wait_guest(self->ep, self->q.pid, BOOT_MS);
+	ASSERT_EQ(0, err) TH_LOG("guest magic: %s", strerror(-err));
+	TH_LOG("guest running after %lld ms", (long long)(now_ms() - self->t0));
+
+	err = vmsig_bus_new(self->ep, &self->bus);
+	ASSERT_EQ(0, err) TH_LOG("bus: %s", strerror(-err));
+	e2ec_adapter_cfgs(&self->q, QMP_CMD_MS, &host, &input, &memctx);
+	memctx.qmp.timeout_ms = MEMCTX_CMD_MS;
+	err = vmsig_bus_add_adapter(self->bus, vmsig_vmhost_ops(), &host);
+	ASSERT_EQ(0, err) TH_LOG("vmhost adapter: %s", strerror(-err));
+	err = vmsig_bus_add_adapter(self->bus, vmsig_input_ops(), &input);
+	ASSERT_EQ(0, err) TH_LOG("input adapter: %s", strerror(-err));
+	err = vmsig_bus_add_adapter(self->bus, vmsig_memctx_ops(), &memctx);
+	ASSERT_EQ(0, err) TH_LOG("memctx adapter: %s", strerror(-err));
+	ASSERT_EQ(3, vmsig_bus_adapter_count(self->bus));
+
+	self->ctl = vmsig_derive(self->ep, BUS_CTL_RIGHTS,
+				 VMSIG_DERIVE_RIGHTS | VMSIG_ATTACH_NONBLOCK);
+	ASSERT_LE(0, self->ctl) TH_LOG("derive: %s", strerror(-self->ctl));
+	ASSERT_EQ(0, ioctl(self->ctl, VMSIG_IOC_GET_RIGHTS, &r));
+	ASSERT_EQ(BUS_CTL_RIGHTS, r.rights);
+	self->log->fd = self->ctl;
+
+	ASSERT_EQ(0, pthread_create(&self->thread, NULL, bus_thread, self));
+	self->running = true;
+}
+
+/* vmhost published the run state at attach; it is retained, so it is replayed. */
+static void bus_state(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(e2e_bus) *self)
+{
+	struct e2ec_match m = { .type = VMSIG_EV_VM_STATE,
+				.source = VMSIG_SRC_VMHOST, .any_aux = true,
+				.any_corr = true };
+	struct vmsig_event ev;
+
+	ASSERT_EQ(0, e2ec_expect(self->log, &m, STEP_MS, &ev));
+	EXPECT_EQ(VMSIG_VM_RUNNING, ev.aux);
+	EXPECT_TRUE(ev.flags & VMSIG_EVF_REPLAY);
+	EXPECT_TRUE(ev.payload.u32[0] & VMSIG_VMHOST_F_STATUS);
+	EXPECT_EQ(0, strcmp((char *)&ev.payload.bytes[4], "running"));
+	/* The control was given no memctx right: that is the adapter's job. */
+	EXPECT_EQ(-EPERM, vmsig_set_memctx(self->ctl, 0x1000,
+					   VMSIG_PAGING_X86_64_4LEVEL, NULL));
+}
+
+/*
+ * The counter by physical address; once memctx registered the guest's CR3
+ * (the kernel announces it), by virtual address.
+ */
+static void bus_memory(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(e2e_bus) *self)
+{
+	/* The kernel publishes it on the memctx seam. */
+	struct e2ec_match m = { .type = VMSIG_EV_MEMCTX,
+				.source = VMSIG_SRC_MEMCTX,
+				.aux = VMSIG_PAGING_X86_64_4LEVEL, .any_corr = true };
+	struct vmsig_memctx mc;
+	struct vmsig_event ev;
+	uint64_t c1, c2, cr3, v, p;
+	int ctl = self->ctl;
+
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_COUNTER, 8, false, &c1));
+	ASSERT_EQ(0, e2ec_mb_wait_change(ctl, E2E_OFF_COUNTER, 8, false, c1,
+					 STEP_MS, &c2));
+	EXPECT_GT(c2, c1);
+
+	ASSERT_EQ(0, e2ec_expect(self->log, &m, STEP_MS, &ev))
+		TH_LOG("no memctx from the memctx adapter");
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_CR3, 8, false, &cr3));
+	EXPECT_EQ(cr3 & ~0xfffULL, ev.payload.u64[0] & ~0xfffULL);
+	ASSERT_EQ(0, vmsig_get_memctx(ctl, &mc));
+	EXPECT_EQ(VMSIG_PAGING_X86_64_4LEVEL, mc.mode);
+	EXPECT_EQ(cr3 & ~0xfffULL, mc.root & ~0xfffULL);
+
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_MAGIC, 8, true, &v));
+	EXPECT_EQ(E2E_MAGIC, v);
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_COUNTER, 8, true, &c1));
+	ASSERT_EQ(0, e2ec_mb_wait_change(ctl, E2E_OFF_COUNTER, 8, true, c1,
+					 STEP_MS, &c2));
+	EXPECT_GT(c2, c1);
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_COUNTER, 8, false, &p));
+	EXPECT_GE(p, c2);
+}
+
+static void expect_ack(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(e2e_bus) *self, uint64_t corr)
+{
+	struct e2ec_match m = { .type = VMSIG_EV_ACT_ACK, .source = -1,
+				.any_aux = true, .corr = corr };
+	struct vmsig_event ev;
+
+	ASSERT_EQ(0, e2ec_expect(self->log, &m, STEP_MS, &ev))
+		TH_LOG("no ACK for corr %llu", (unsigned long long)corr);
+	ASSERT_EQ(0, ev.aux) TH_LOG("corr %llu: %s", (unsigned long long)corr,
+				    strerror(-ev.aux));
+}
+
+/* A leased key press and release, routed to the input adapter; the guest sees it. */
+static void bus_key(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(e2e_bus) *self)
+{
+	struct e2ec_match lm = { .type = VMSIG_EV_LEASE, .source = VMSIG_SRC_KERNEL,
+				 .aux = VMSIG_LEASE_INPUT, .any_corr = true };
+	struct vmsig_event ev;
+	uint64_t token = 0, k0, k1, sc;
+	int ctl = self->ctl, err;
+
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_KEY_COUNT, 4, true, &k0));
+	/* No lease, no input: the kernel refuses before any adapter sees it. */
+	EXPECT_EQ(-ESTALE, e2ec_submit_key(ctl, E2EC_KEY_A, true, 10, 0));
+	err = vmsig_lease_acquire(ctl, VMSIG_LEASE_INPUT, 0, 0, 0, &token, NULL);
+	ASSERT_EQ(0, err) TH_LOG("input lease: %s", strerror(-err));
+	ASSERT_EQ(0, e2ec_expect(self->log, &lm, STEP_MS, &ev));
+	EXPECT_EQ(token, ev.payload.u64[0]);
+	EXPECT_EQ(VMSIG_LEASE_EV_GRANTED, ev.payload.u32[3]);
+
+	ASSERT_EQ(0, e2ec_submit_key(ctl, E2EC_KEY_A, true, 11, token));
+	ASSERT_EQ(0, e2ec_submit_key(ctl, E2EC_KEY_A, false, 12, token));
+	expect_ack(_metadata, self, 11);
+	expect_ack(_metadata, self, 12);
+	/* Press and release: two bytes, the release (make | 0x80) last. */
+	ASSERT_EQ(0, e2ec_mb_wait_eq(ctl, E2E_OFF_KEY_COUNT, 4, true, k0 + 2,
+				     STEP_MS, &k1))
+		TH_LOG("key count %llu, wanted %llu", (unsigned long long)k1,
+		       (unsigned long long)k0 + 2);
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_SCANCODE, 4, true, &sc));
+	EXPECT_EQ(E2EC_SC_A_UP, sc);
+
+	ASSERT_EQ(0, vmsig_lease_release(ctl, VMSIG_LEASE_INPUT, token));
+	EXPECT_EQ(-ESTALE, e2ec_submit_key(ctl, E2EC_KEY_A, true, 13, token));
+}
+
+/* The command word, under the memwrite lease: a write and a CAS; the guest reacts. */
+static void bus_memwrite(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(e2e_bus) *self)
+{
+	const uint32_t cmd1 = E2E_CMD_STEP(7), cmd2 = E2E_CMD_STEP(3);
+	struct e2ec_match wm = { .type = VMSIG_EV_MEMWRITE,
+				 .source = VMSIG_SRC_KERNEL, .any_corr = true };
+	struct vmsig_event ev;
+	uint64_t token = 0, n0, v, old = 0;
+	int ctl = self->ctl, err;
+
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_CMD_COUNT, 4, false, &n0));
+	err = vmsig_lease_acquire(ctl, VMSIG_LEASE_MEMWRITE, 0, 0, 0, &token, NULL);
+	ASSERT_EQ(0, err) TH_LOG("memwrite lease: %s", strerror(-err));
+	err = vmsig_mem_write(ctl, token, E2E_MAILBOX_PA + E2E_OFF_COMMAND,
+			      &cmd1, sizeof(cmd1), 0, 0);
+	ASSERT_EQ(0, err) TH_LOG("MEMWRITE: %s", strerror(-err));
+	ASSERT_EQ(0, e2ec_expect(self->log, &wm, STEP_MS, &ev));
+	EXPECT_EQ(E2E_MAILBOX_PA + E2E_OFF_COMMAND, ev.payload.u64[0]);
+	EXPECT_EQ(token, ev.corr);
+	ASSERT_EQ(0, e2ec_mb_wait_eq(ctl, E2E_OFF_ACK, 4, false, cmd1, STEP_MS, &v))
+		TH_LOG("ack 0x%llx", (unsigned long long)v);
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_STEP, 8, false, &v));
+	EXPECT_EQ(7, v);
+
+	/* By virtual address, through the memctx the adapter registered. */
+	err = vmsig_mem_cas(ctl, token, E2E_MAILBOX_VA + E2E_OFF_COMMAND, 4,
+			    cmd1, cmd2, VMSIG_WRITE_VIRT, 0, &old);
+	ASSERT_EQ(1, err) TH_LOG("CAS: %d, found 0x%llx", err,
+				 (unsigned long long)old);
+	ASSERT_EQ(0, e2ec_mb_wait_eq(ctl, E2E_OFF_ACK, 4, true, cmd2, STEP_MS, &v));
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_STEP, 8, true, &v));
+	EXPECT_EQ(3, v);
+	ASSERT_EQ(0, e2ec_mb_read(ctl, E2E_OFF_CMD_COUNT, 4, true, &v));
+	EXPECT_EQ(n0 + 2, v);
+	ASSERT_EQ(0, vmsig_lease_release(ctl, VMSIG_LEASE_MEMWRITE, token));
+}
+
+/*
+ * The power button as a leased DOWN record: vmhost presses it (QMP
+ * system_powerdown) and ACKs, QEMU reports POWERDOWN and, once the guest
+ * entered S5, SHUTDOWN; QEMU exits, the endpoint says so and hangs up, and
+ * the bus loop ends with it.
+ */
+static void bus_power(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(e2e_bus) *self)
+{
+	struct e2ec_match pd = { .type = VMSIG_EV_VM_STATE, .source = VMSIG_SRC_VMHOST,
+				 .aux = VMSIG_VM_POWERDOWN, .any_corr = true };
+	struct e2ec_match sd = { .type = VMSIG_EV_VM_STATE, .source = VMSIG_SRC_VMHOST,
+				 .aux = VMSIG_VM_SHUTDOWN, .any_corr = true };
+	struct e2ec_match lc = { .type = VMSIG_EV_LIFECYCLE, .source = VMSIG_SRC_KERNEL,
+				 .aux = VMSIG_LC_VMM_EXIT, .any_corr = true };
+	struct vmsig_bus_stats st;
+	struct vmsig_event ev;
+	struct timespec ts;
+	uint64_t token = 0, v;
+	int ctl = self->ctl, err, status = 0;
+
+	EXPECT_EQ(-ESTALE, e2ec_submit(ctl, VMSIG_EV_POWER, VMSIG_SRC_VMHOST,
+				       VMSIG_POWER_POWERDOWN, 20, 0));
+	err = vmsig_lease_acquire(ctl, VMSIG_LEASE_POWER, 0, 0, 0, &token, NULL);
+	ASSERT_EQ(0, err) TH_LOG("power lease: %s", strerror(-err));
+	ASSERT_EQ(0, e2ec_submit(ctl, VMSIG_EV_POWER, VMSIG_SRC_VMHOST,
+				 VMSIG_POWER_POWERDOWN, 21, token));
+	expect_ack(_metadata, self, 21);
+	ASSERT_EQ(0, e2ec_expect(self->log, &pd, STEP_MS, &ev))
+		TH_LOG("no POWERDOWN state from vmhost");
+	ASSERT_EQ(0, e2ec_expect(self->log, &sd, EXIT_MS, &ev))
+		TH_LOG("no SHUTDOWN state from vmhost");
+	EXPECT_TRUE(ev.payload.u32[0] & VMSIG_VMHOST_F_GUEST);
+	ASSERT_EQ(0, e2ec_expect(self->log, &lc, EXIT_MS, &ev))
+		TH_LOG("no VMM exit from the endpoint");
+	ASSERT_EQ(0, e2ec_wait_eof(self->log, STEP_MS)) TH_LOG("no end of file");
+
+	err = e2ec_wait_exit(self->q.pid, EXIT_MS, &status);
+	ASSERT_EQ(0, err) TH_LOG("QEMU still runs after the power button");
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("QEMU status 0x%x", status);
+	self->q.pid = 0;
+	EXPECT_EQ(-ESRCH, e2ec_mb_read(ctl, E2E_OFF_COUNTER, 8, false, &v));
+
+	/* The endpoint is dead: the loop ends by itself, with -EPIPE. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += STEP_MS / 1000;
+	ASSERT_EQ(0, pthread_timedjoin_np(self->thread, NULL, &ts))
+		TH_LOG("the bus loop did not end with the endpoint");
+	self->running = false;
+	EXPECT_EQ(-EPIPE, self->bus_ret);
+	vmsig_bus_get_stats(self->bus, &st);
+	TH_LOG("bus: %llu emitted, %llu routed, %llu bus ACKs, %llu emit errors, %llu adapters dropped",
+	       (unsigned long long)st.emitted, (unsigned long long)st.routed,
+	       (unsigned long long)st.bus_acks, (unsigned long long)st.emit_errors,
+	       (unsigned long long)st.adapters_failed);
+	/* Two keys and the power button went through adapters. */
+	EXPECT_GE(st.routed, 3);
+	EXPECT_EQ(0, st.bus_acks);
+}
+
+TEST_F_TIMEOUT(e2e_bus, adapters, 280)
+{
+	int64_t t;
+
+	if (access(GUEST_ELF, R_OK))
+		SKIP(return, "%s missing: the runner was not given --with-qemu",
+		     GUEST_ELF);
+	ASSERT_EQ(0, access(QEMU_BIN, X_OK));
+	bus_boot(_metadata, self);
+	t = now_ms();
+	bus_state(_metadata, self);
+	bus_memory(_metadata, self);
+	TH_LOG("state, counter by physical and virtual address: %lld ms",
+	       (long long)(now_ms() - t));
+	t = now_ms();
+	bus_key(_metadata, self);
+	TH_LOG("leased key seen by the guest: %lld ms", (long long)(now_ms() - t));
+	t = now_ms();
+	bus_memwrite(_metadata, self);
+	TH_LOG("leased memwrite acted on: %lld ms", (long long)(now_ms() - t));
+	t = now_ms();
+	bus_power(_metadata, self);
+	TH_LOG("power down to hang-up: %lld ms; whole run %lld ms",
 	       (long long)(now_ms() - t), (long long)(now_ms() - self->t0));
 }
 

@@ -44,6 +44,14 @@ int ctl_cmd_watch(struct ctl *c);
 int ctl_cmd_audit(struct ctl *c);
 int ctl_cmd_top(struct ctl *c);
 
+/*
+ * attach (attach.c) parses its own command line: when the command word is
+ * "attach" (or "help attach") it runs and returns the exit status, else -1.
+ */
+int ctl_attach_dispatch(int argc, char **argv);
+/* attach's synopsis, for the list of commands. */
+void ctl_attach_usage(FILE *f);
+
 /* ------------------------------------------------ shared helpers (ep.c) */
 
 #include <stdint.h>

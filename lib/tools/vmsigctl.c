@@ -35,6 +35,10 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
+	/* attach parses its own options (attach.c). */
+	rc = ctl_attach_dispatch(argc, argv);
+	if (rc >= 0)
+		return rc;
 	if (ctl_parse_args(argc, argv, &args, err, sizeof(err))) {
 		fprintf(stderr, "vmsigctl: %s\n", err);
 		fprintf(stderr, "Try 'vmsigctl --help'.\n");
@@ -42,6 +46,8 @@ int main(int argc, char **argv)
 	}
 	if (args.help) {
 		ctl_usage(stdout, args.cmd);
+		if (args.cmd == CTL_CMD_NONE)
+			ctl_attach_usage(stdout);
 		return CTL_EXIT_OK;
 	}
 	if (args.version) {

@@ -157,6 +157,13 @@ results=$out/results.log
 : >"$console"
 : >"$results"
 echo "vmtest-$short: booting $kver (TCG, -cpu EPYC, timeout ${timeout}s)"
+# A demo is narrated as it happens: the result port, live, without markers.
+tailpid=
+if [ "$demo" = 1 ]; then
+	(exec tail -n +1 -f "$results") > >(sed -u 's/\r$//' |
+		grep --line-buffered -Ev '^VMSIG-(BOOT|SUITE-DONE)') &
+	tailpid=$!
+fi
 set +e
 timeout -k 5 "$timeout" qemu-system-x86_64 \
 	-accel tcg,thread=single -cpu EPYC -smp 2 -m 2G \
@@ -164,6 +171,11 @@ timeout -k 5 "$timeout" qemu-system-x86_64 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$results" 2>"$out/qemu.log"
 qrc=$?
+if [ -n "$tailpid" ]; then
+	sleep 0.3	# tail -f looks every second; the last lines, please
+	kill "$tailpid" 2>/dev/null
+	wait "$tailpid" 2>/dev/null
+fi
 set -e
 # The guest's tty writes CRLF; the markers are parsed line by line.
 sed -i 's/\r$//' "$results" "$console"
@@ -221,7 +233,8 @@ decode_leaks() {
 
 pass=0 nfail=0
 if [ "$demo" = 1 ]; then
-	sed -n '/^VMSIG-LOADED/,/^VMSIG-SUITE-DONE/p' "$results" | grep -v '^VMSIG-SUITE-DONE'
+	# Shown live above.
+	:
 else
 	grep -q '^VMSIG-UNLOAD ok' "$results" || fail+=("vmsig.ko did not unload")
 	# Count test cases from each program's TAP totals; a program that
