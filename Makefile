@@ -10,6 +10,8 @@
 #                   selftest on it
 #   make demo       boot the test VM with QEMU and a guest, and narrate the
 #                   full loop: attach, memory, leased key, MEMWRITE, power
+#   make bench      boot the test VM once, run bench/vmsig_bench and print
+#                   its table (Documentation/performance.rst)
 #   make install    library, headers, pkg-config file, vmsigctl, man pages,
 #                   udev rule and DKMS sources (DESTDIR, PREFIX=/usr/local);
 #                   make uninstall undoes it
@@ -279,6 +281,61 @@ runner-selftest: selftests
 	$(MAKE) --no-print-directory kmod-one KV=$(firstword $(KVERS))
 	$(TOP)/selftests/vm/runner-selftest.sh $(firstword $(KVERS)) \
 		$(call kmod_tree,$(firstword $(KVERS)))/vmsig.ko $(B)/runner-selftest
+
+# ----------------------------------------------------------------- bench --
+# make bench [KV=<release>]: boot the test VM once with bench/vmsig_bench as
+# its only program (and QEMU, for the QMP comparison); bench/run.sh prints
+# the table and keeps it in $(B)/bench/bench.txt and bench.json.
+BENCH_KV = $(or $(KV),$(firstword $(KVERS)))
+BENCH_BIN := $(B)/bench/vmsig_bench
+
+$(BENCH_BIN): bench/vmsig_bench.c $(ST_LIB) $(wildcard selftests/lib/*.h) \
+		uapi/linux/vmsig.h lib/include/vmsig_qmp.h $(B)/lib/libvmsig.a
+	@mkdir -p $(@D)
+	$(CC) $(ST_CFLAGS) -I$(TOP)/lib/include -static -o $@ $< $(ST_LIB) \
+		$(B)/lib/libvmsig.a -ljson-c -lpthread
+
+.PHONY: bench
+bench: $(BENCH_BIN) $(E2E_GUEST)
+	$(MAKE) --no-print-directory kmod-one KV=$(BENCH_KV)
+	$(TOP)/bench/run.sh $(BENCH_KV) $(call kmod_tree,$(BENCH_KV))/vmsig.ko \
+		$(BENCH_BIN) $(E2E_GUEST) $(B)/bench
+
+# ----------------------------------------------------------------- check --
+.PHONY: deps check check-inner demo
+deps:
+	@$(TOP)/scripts/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory check-inner
+
+check-inner:
+	$(MAKE) --no-print-directory kmod-all lib
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory install-check
+	$(MAKE) --no-print-directory runner-selftest
+	$(MAKE) --no-print-directory vmtest-all
+
+# make demo: the VM boots with QEMU and the guest (--with-qemu), its /init
+# runs vmsigctl status and then the narrator, /bin/vmsig_demo
+# (selftests/demo/vmsig_demo.c: a control on libvmsig driving the guest
+# through the bus and the stock adapters), whose output is shown live.
+DEMO_BIN := $(B)/bin/vmsig_demo
+
+$(DEMO_BIN): selftests/demo/vmsig_demo.c selftests/e2e/control.h \
+		selftests/e2e/guest/layout.h uapi/linux/vmsig.h $(wildcard lib/include/*.h) \
+		$(B)/lib/libvmsig.a
+	@mkdir -p $(@D)
+	$(CC) $(ST_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/selftests -static -o $@ $< \
+		$(B)/lib/libvmsig.a -ljson-c -lpthread
+
+demo: deps
+	@$(MAKE) --no-print-directory lib $(DEMO_BIN) $(E2E_GUEST)
+	@k=$$($(TOP)/scripts/kvers.sh | head -n 1); \
+	$(MAKE) --no-print-directory kmod-one KV=$$k && \
+	$(VM_RUN) --kernel $$k --module $(call kmod_tree,$$k)/vmsig.ko \
+		--out $(B)/demo --demo --with-qemu $(E2E_GUEST) \
+		--extra $(B)/bin/vmsigctl --extra $(DEMO_BIN)
 
 # ----------------------------------------------------------- debug lane --
 # A kernel from Debian's linux-source-6.1 with KASAN, lockdep, kmemleak,
