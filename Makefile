@@ -35,6 +35,11 @@ SHELL := /bin/bash
 TOP := $(abspath .)
 B := $(TOP)/build
 VERSION := $(shell git -C $(TOP) describe --always --dirty --tags 2>/dev/null || cat $(TOP)/VERSION)
+# Objects that carry VERSION depend on this stamp, rewritten only when the
+# version changes, so a new commit rebuilds them and nothing else does.
+VERSION_STAMP := $(B)/version.stamp
+$(shell mkdir -p $(B) && { echo '$(VERSION)' | cmp -s - $(VERSION_STAMP) || \
+	echo '$(VERSION)' >$(VERSION_STAMP); })
 
 # Target kernels: the newest installed Debian 6.1 and 6.12 (scripts/kvers.sh).
 KVERS = $(shell $(TOP)/scripts/kvers.sh)
@@ -98,7 +103,7 @@ SONAME := libvmsig.so.0
 
 lib: $(B)/lib/libvmsig.a $(B)/lib/$(SONAME) $(B)/bin/vmsigctl
 
-$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h lib/include/*.h uapi/linux/*.h)
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h lib/include/*.h uapi/linux/*.h) $(VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
@@ -122,7 +127,7 @@ KMOD_LIBS := $(shell pkg-config --libs libkmod 2>/dev/null || echo -lkmod)
 CTL_SRCS := $(wildcard lib/tools/*.c)
 CTL_HDRS := $(wildcard lib/tools/*.h)
 
-$(B)/bin/vmsigctl: $(CTL_SRCS) $(CTL_HDRS) $(B)/lib/libvmsig.a
+$(B)/bin/vmsigctl: $(CTL_SRCS) $(CTL_HDRS) $(B)/lib/libvmsig.a $(VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) $(KMOD_CFLAGS) -o $@ $(CTL_SRCS) $(B)/lib/libvmsig.a \
 		$(LIB_LIBS) $(KMOD_LIBS)
