@@ -76,7 +76,7 @@ int vmsig_mem_read_pte(struct vmsig_mem_session *s, u64 gpa, u64 *pte)
 
 /* Copy @len guest bytes at @addr to @buf, one page at a time. */
 static int vmsig_read_range(struct vmsig_mem_session *s,
-			    const struct vmsig_xlate *x, u64 addr, bool virt,
+			    struct vmsig_xlate *x, u64 addr, bool virt,
 			    u8 __user *buf, u32 len)
 {
 	while (len) {

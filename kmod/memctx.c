@@ -55,16 +55,17 @@ static int vmsig_walk_read_pte(void *ctx, u64 gpa, u64 *pte)
 /**
  * vmsig_translate() - guest-virtual to guest-physical in a snapshot
  * @s: an active memory session
- * @x: the batch's memctx snapshot
+ * @x: the batch's memctx snapshot; remembers the upper parts of its walks
  * @gva: guest-virtual address
  * @gpa: the guest-physical address on success
  *
  * Return: 0, -ENODATA without memctx, or the walk's error (see
  * vmsig_pgwalk()).
  */
-int vmsig_translate(struct vmsig_mem_session *s, const struct vmsig_xlate *x,
+int vmsig_translate(struct vmsig_mem_session *s, struct vmsig_xlate *x,
 		    u64 gva, u64 *gpa)
 {
+	struct vmsig_walk_step *step = &x->steps[(gva >> 21) % VMSIG_XLATE_STEPS];
 	struct vmsig_tlb *tlb = &s->ep->tlb;
 	u64 vpn = gva >> PAGE_SHIFT, pfn;
 	int err;
@@ -75,7 +76,11 @@ int vmsig_translate(struct vmsig_mem_session *s, const struct vmsig_xlate *x,
 		*gpa = (pfn << PAGE_SHIFT) | offset_in_page(gva);
 		return 0;
 	}
-	err = vmsig_pgwalk(x->root, x->mode, gva, vmsig_walk_read_pte, s, gpa);
+	if (step->kind != VMSIG_STEP_NONE && step->region == gva >> 21)
+		err = vmsig_pgwalk_from(step, gva, vmsig_walk_read_pte, s, gpa);
+	else
+		err = vmsig_pgwalk(x->root, x->mode, gva, vmsig_walk_read_pte, s,
+				   gpa, step);
 	if (err)
 		return err;
 	if (x->use_cache)

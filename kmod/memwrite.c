@@ -74,7 +74,7 @@ static int vmsig_write_args(const struct vmsig_mem_write *w)
 
 /* Resolve and pin every page of the range; nothing is written yet. */
 static int vmsig_write_resolve(struct vmsig_mem_session *s,
-			       const struct vmsig_xlate *x,
+			       struct vmsig_xlate *x,
 			       const struct vmsig_mem_write *w,
 			       struct vmsig_wpage *pg, unsigned int *npg)
 {

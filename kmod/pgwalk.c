@@ -44,6 +44,8 @@ static bool vmsig_canonical(u64 gva, int levels)
  * @read_pte: reads one page-table entry from guest memory
  * @ctx: passed to @read_pte
  * @gpa: the guest-physical address of @gva on success
+ * @step: if not NULL, set to where the walk of @gva's 2 MiB region ends
+ *	(kind VMSIG_STEP_NONE when the walk failed above the PT)
  *
  * Return: 0; -EINVAL for a non-canonical address or unknown mode; -ENXIO
  * when an entry on the walk is not present; -EIO when an entry has
@@ -51,10 +53,16 @@ static bool vmsig_canonical(u64 gva, int levels)
  * page); or the error of @read_pte.
  */
 int vmsig_pgwalk(u64 root, u32 mode, u64 gva, vmsig_read_pte_fn read_pte,
-		 void *ctx, u64 *gpa)
+		 void *ctx, u64 *gpa, struct vmsig_walk_step *step)
 {
+	struct vmsig_walk_step none;
 	int levels, level, err;
 	u64 table, pte = 0;
+
+	if (!step)
+		step = &none;
+	step->kind = VMSIG_STEP_NONE;
+	step->region = gva >> 21;
 
 	switch (mode) {
 	case VMSIG_PAGING_X86_64_4LEVEL:
@@ -89,10 +97,45 @@ int vmsig_pgwalk(u64 root, u32 mode, u64 gva, vmsig_read_pte_fn read_pte,
 				return -EIO;
 			*gpa = (pte & PTE_ADDR_MASK & ~GENMASK_ULL(shift - 1, 0)) |
 			       (gva & GENMASK_ULL(shift - 1, 0));
+			step->kind = VMSIG_STEP_LEAF;
+			step->addr = *gpa & ~GENMASK_ULL(20, 0);
 			return 0;
 		}
 		table = pte & PTE_ADDR_MASK;
+		if (level == 2) {
+			step->kind = VMSIG_STEP_TABLE;
+			step->addr = table;
+		}
 	}
+	*gpa = (pte & PTE_ADDR_MASK) | (gva & GENMASK_ULL(11, 0));
+	return 0;
+}
+
+/**
+ * vmsig_pgwalk_from() - finish a walk from the step of its 2 MiB region
+ * @step: made by vmsig_pgwalk() for an address with the same gva >> 21
+ * @gva: the guest-virtual address (as canonical as the step's, by region)
+ * @read_pte: reads one page-table entry from guest memory
+ * @ctx: passed to @read_pte
+ * @gpa: the guest-physical address of @gva on success
+ *
+ * Return: as vmsig_pgwalk(), for the PT entry only.
+ */
+int vmsig_pgwalk_from(const struct vmsig_walk_step *step, u64 gva,
+		      vmsig_read_pte_fn read_pte, void *ctx, u64 *gpa)
+{
+	u64 pte;
+	int err;
+
+	if (step->kind == VMSIG_STEP_LEAF) {
+		*gpa = step->addr | (gva & GENMASK_ULL(20, 0));
+		return 0;
+	}
+	err = read_pte(ctx, step->addr + ((gva >> 12) & 511) * 8, &pte);
+	if (err)
+		return err;
+	if (!(pte & PTE_PRESENT))
+		return -ENXIO;
 	*gpa = (pte & PTE_ADDR_MASK) | (gva & GENMASK_ULL(11, 0));
 	return 0;
 }

@@ -452,6 +452,45 @@ TEST_F(mem, virtual_4level)
 	EXPECT_EQ(-EFAULT, read1(self->ep, GVA_1G + 4 * M + 8, buf, 8, VMSIG_MEM_VIRT));
 }
 
+/*
+ * One batch, many addresses per 2 MiB region: later walks finish from the
+ * remembered upper part of earlier ones, which must change no result.
+ */
+TEST_F(mem, virtual_batch_shares_walks)
+{
+	static const struct { uint64_t gva, gpa; int status; } want[] = {
+		{ GVA_4K + 8, 0x3008, 0 },
+		{ GVA_NP, 0, -ENXIO },			/* same PT, entry absent */
+		{ GVA_4K_NEXT + 16, 2 * M + 0x1010, 0 },
+		{ GVA_4K + 0x100, 0x3100, 0 },
+		{ GVA_2M + 0x1000, 2 * M + 0x1000, 0 },	/* 2 MiB leaf */
+		{ GVA_2M + 0x1ff000, 4 * M - 0x1000, 0 },
+		{ GVA_RSVD, 0, -EIO },
+		{ GVA_1G + 0x5000, 0x5000, 0 },		/* 1 GiB leaf */
+		{ GVA_1G + 0x7008, 0x7008, 0 },
+		{ GVA_1G + 2 * M + 8, 2 * M + 8, 0 },
+	};
+	enum { N = sizeof(want) / sizeof(want[0]) };
+	struct vmsig_mem_entry e[N];
+	uint64_t v[N];
+
+	ASSERT_EQ(0, set_memctx(self->ep, self->layout->cr3_4,
+				VMSIG_PAGING_X86_64_4LEVEL, NULL));
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < N; i++)
+			entry(&e[i], want[i].gva, &v[i], 8, VMSIG_MEM_VIRT);
+		/* Without the cross-batch cache, so only the batch's walks help. */
+		ASSERT_EQ(0, read_batch(self->ep, e, N, pass ? 0 : VMSIG_READ_NOCACHE,
+					NULL, NULL));
+		for (int i = 0; i < N; i++) {
+			EXPECT_EQ(want[i].status, e[i].status) TH_LOG("entry %d", i);
+			if (!want[i].status)
+				EXPECT_TRUE(pattern_ok(want[i].gpa, &v[i], 8))
+					TH_LOG("entry %d", i);
+		}
+	}
+}
+
 TEST_F(mem, virtual_5level)
 {
 	uint8_t buf[32];
