@@ -244,7 +244,7 @@ long vmsig_ioc_mem_write(struct file *file, void *arg,
 	struct vmsig_epfile *f = file->private_data;
 	struct vmsig_endpoint *ep = f->ep;
 	struct vmsig_mem_write *w = arg;
-	u8 *src = NULL;
+	u8 small[16], *src = NULL;
 	int err;
 
 	err = vmsig_write_args(w);
@@ -252,7 +252,12 @@ long vmsig_ioc_mem_write(struct file *file, void *arg,
 		return err;
 	if (!ep->ops)
 		return -EOPNOTSUPP;
-	if (!(w->flags & VMSIG_WRITE_CAS)) {
+	/* Most writes are a word or two: no allocation for those. */
+	if (!(w->flags & VMSIG_WRITE_CAS) && w->len <= sizeof(small)) {
+		if (copy_from_user(small, u64_to_user_ptr(w->buf), w->len))
+			return -EFAULT;
+		src = small;
+	} else if (!(w->flags & VMSIG_WRITE_CAS)) {
 		src = vmemdup_user(u64_to_user_ptr(w->buf), w->len);
 		if (IS_ERR(src))
 			return PTR_ERR(src);
@@ -261,6 +266,7 @@ long vmsig_ioc_mem_write(struct file *file, void *arg,
 	err = __vmsig_mem_write(f, w, src);
 	vmsig_write_record(ep, w, err);
 	mutex_unlock(&ep->lease_lock);
-	kvfree(src);
+	if (src != small)
+		kvfree(src);
 	return err;
 }
