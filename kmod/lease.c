@@ -241,6 +241,33 @@ long vmsig_ioc_lease_acquire(struct file *file, void *arg,
 	return err;
 }
 
+/*
+ * Renew (new TTL) or release the caller's current grant of @l->lease_class;
+ * both act only for the holder's file with its current token.
+ */
+static long vmsig_lease_holder_op(struct file *file, struct vmsig_lease *l,
+				  bool release)
+{
+	struct vmsig_epfile *f = file->private_data;
+	struct vmsig_endpoint *ep = f->ep;
+	int err = vmsig_lease_args(l);
+
+	if (err)
+		return err;
+	mutex_lock(&ep->lease_lock);
+	err = __vmsig_lease_check(f, l->lease_class, l->token);
+	if (!err && release)
+		__vmsig_lease_end(ep, l->lease_class, VMSIG_AUDIT_LEASE_RELEASE,
+				  VMSIG_LEASE_EV_RELEASED);
+	else if (!err)
+		ep->lease[l->lease_class].expires_ns = vmsig_expiry(l->ttl_ns);
+	/* An output field: the expiry of the grant, 0 once it has ended. */
+	if (!err)
+		l->expires_ns = release ? 0 : ep->lease[l->lease_class].expires_ns;
+	mutex_unlock(&ep->lease_lock);
+	return err;
+}
+
 /**
  * vmsig_ioc_lease_renew() - VMSIG_IOC_LEASE_RENEW
  * @file: the holding endpoint file
@@ -252,21 +279,7 @@ long vmsig_ioc_lease_acquire(struct file *file, void *arg,
 long vmsig_ioc_lease_renew(struct file *file, void *arg,
 			   const struct vmsig_uarg *u)
 {
-	struct vmsig_epfile *f = file->private_data;
-	struct vmsig_endpoint *ep = f->ep;
-	struct vmsig_lease *l = arg;
-	int err = vmsig_lease_args(l);
-
-	if (err)
-		return err;
-	mutex_lock(&ep->lease_lock);
-	err = __vmsig_lease_check(f, l->lease_class, l->token);
-	if (!err) {
-		ep->lease[l->lease_class].expires_ns = vmsig_expiry(l->ttl_ns);
-		l->expires_ns = ep->lease[l->lease_class].expires_ns;
-	}
-	mutex_unlock(&ep->lease_lock);
-	return err;
+	return vmsig_lease_holder_op(file, arg, false);
 }
 
 /**
@@ -280,22 +293,7 @@ long vmsig_ioc_lease_renew(struct file *file, void *arg,
 long vmsig_ioc_lease_release(struct file *file, void *arg,
 			     const struct vmsig_uarg *u)
 {
-	struct vmsig_epfile *f = file->private_data;
-	struct vmsig_endpoint *ep = f->ep;
-	struct vmsig_lease *l = arg;
-	int err = vmsig_lease_args(l);
-
-	if (err)
-		return err;
-	mutex_lock(&ep->lease_lock);
-	err = __vmsig_lease_check(f, l->lease_class, l->token);
-	if (!err)
-		__vmsig_lease_end(ep, l->lease_class, VMSIG_AUDIT_LEASE_RELEASE,
-				  VMSIG_LEASE_EV_RELEASED);
-	mutex_unlock(&ep->lease_lock);
-	/* An output field: the grant has no expiry any more. */
-	l->expires_ns = 0;
-	return err;
+	return vmsig_lease_holder_op(file, arg, true);
 }
 
 /**

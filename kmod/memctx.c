@@ -115,6 +115,26 @@ static int vmsig_memctx_check(struct vmsig_endpoint *ep,
 	return 0;
 }
 
+/*
+ * Install a new memctx once the checks every setter shares passed and
+ * @valid, the setter's own check, holds.
+ */
+static long vmsig_memctx_install(struct file *file, struct vmsig_memctx *mc,
+				 bool valid, u64 root, u32 mode)
+{
+	struct vmsig_endpoint *ep = vmsig_file_ep(file);
+	int err = vmsig_memctx_check(ep, mc);
+
+	if (err)
+		return err;
+	if (!valid)
+		return -EINVAL;
+	mutex_lock(&ep->lock);
+	mc->epoch = __vmsig_memctx_replace(ep, root, mode);
+	mutex_unlock(&ep->lock);
+	return 0;
+}
+
 /**
  * vmsig_ioc_set_memctx() - VMSIG_IOC_SET_MEMCTX
  * @file: an endpoint file
@@ -126,20 +146,12 @@ static int vmsig_memctx_check(struct vmsig_endpoint *ep,
 long vmsig_ioc_set_memctx(struct file *file, void *arg,
 			  const struct vmsig_uarg *u)
 {
-	struct vmsig_endpoint *ep = vmsig_file_ep(file);
 	struct vmsig_memctx *mc = arg;
-	int err = vmsig_memctx_check(ep, mc);
 
-	if (err)
-		return err;
-	if (mc->mode != VMSIG_PAGING_X86_64_4LEVEL &&
-	    mc->mode != VMSIG_PAGING_X86_64_5LEVEL)
-		return -EINVAL;
-	mutex_lock(&ep->lock);
-	mc->epoch = __vmsig_memctx_replace(ep, mc->root & VMSIG_CR3_ROOT_MASK,
-					   mc->mode);
-	mutex_unlock(&ep->lock);
-	return 0;
+	return vmsig_memctx_install(file, mc,
+				    mc->mode == VMSIG_PAGING_X86_64_4LEVEL ||
+				    mc->mode == VMSIG_PAGING_X86_64_5LEVEL,
+				    mc->root & VMSIG_CR3_ROOT_MASK, mc->mode);
 }
 
 /**
@@ -177,16 +189,7 @@ long vmsig_ioc_get_memctx(struct file *file, void *arg,
 long vmsig_ioc_invalidate_memctx(struct file *file, void *arg,
 				 const struct vmsig_uarg *u)
 {
-	struct vmsig_endpoint *ep = vmsig_file_ep(file);
 	struct vmsig_memctx *mc = arg;
-	int err = vmsig_memctx_check(ep, mc);
 
-	if (err)
-		return err;
-	if (mc->root || mc->mode)
-		return -EINVAL;
-	mutex_lock(&ep->lock);
-	mc->epoch = __vmsig_memctx_replace(ep, 0, 0);
-	mutex_unlock(&ep->lock);
-	return 0;
+	return vmsig_memctx_install(file, mc, !mc->root && !mc->mode, 0, 0);
 }
