@@ -6,8 +6,9 @@
  * refers to it; each endpoint file is an anon-inode file whose f_op->owner
  * pins the module, so vmsig cannot be unloaded while endpoints exist.
  *
- * Lock order: ep->lock, then ep->ev_lock, then a ring's lock; ep->tlb.lock
- * is a leaf.  The id registry (an allocating xarray) uses its own internal
+ * Lock order: ep->lease_lock, then ep->lock, then ep->ev_lock, then a
+ * ring's lock; ep->tlb.lock is a leaf (Documentation/design.rst has the
+ * whole list).  The id registry (an allocating xarray) uses its own internal
  * lock and is never taken under any of them.
  */
 #include <linux/anon_inodes.h>

@@ -2,6 +2,8 @@
 /*
  * vmsig: a signaling bus between KVM virtual machines and the programs that
  * observe and control them.  Module entry and exit.
+ *
+ * Locking: none; each part registers and unregisters itself.
  */
 #include <linux/module.h>
 
