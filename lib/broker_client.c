@@ -7,9 +7,9 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "unix_sock.h"
 #include "vmsig_broker.h"
 
 /* Room for more fds than the broker sends, so extra ones can be closed. */
@@ -42,7 +42,6 @@ static int take_fds(struct msghdr *msg, int *fd)
 int vmsig_broker_request(const char *path, int *epfd,
 			 struct vmsig_broker_reply *out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vmsig_broker_reply rep;
 	union {
 		struct cmsghdr align;
@@ -59,18 +58,9 @@ int vmsig_broker_request(const char *path, int *epfd,
 	if (!epfd)
 		return -EINVAL;
 	*epfd = -1;
-	if (!path || !*path)
-		return -EINVAL;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = vmsig__unix_connect(path, SOCK_SEQPACKET);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
-		goto out;
-	}
+		return fd;
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
 	do
 		r = poll(&p, 1, VMSIG_BROKER_TIMEOUT_MS);

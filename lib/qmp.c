@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 
 #include "vmsig_qmp.h"
 #include "qmp_priv.h"
+#include "unix_sock.h"
 
 /* Room for the largest line plus QEMU's "\r\n". */
 #define QMP_BUF_MAX ((size_t)VMSIG_QMP_MAX_MSG + 2)
@@ -520,27 +520,13 @@ int vmsig_qmp_open_fd(int fd, struct vmsig_qmp **qp)
 
 int vmsig_qmp_connect(const char *path, struct vmsig_qmp **qp)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
 	if (!qp)
 		return -EINVAL;
 	*qp = NULL;
-	if (!path || !*path)
-		return -EINVAL;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return vmsig_qmp_open_fd(fd, qp);
+	fd = vmsig__unix_connect(path, SOCK_STREAM);
+	return fd < 0 ? fd : vmsig_qmp_open_fd(fd, qp);
 }
 
 void vmsig_qmp_close(struct vmsig_qmp *q)
