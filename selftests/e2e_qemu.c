@@ -60,21 +60,6 @@
 #define SC_A_DOWN	0x1e
 #define SC_A_UP		0x9e
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* ------------------------------------------------------ vmsig, raw uapi */
 
 static int mem_read(int ep, uint64_t addr, void *buf, uint32_t len, bool virt)
@@ -159,16 +144,16 @@ static int mb_wait(int ep, unsigned int off, unsigned int len, bool virt,
 		   bool (*want)(uint64_t v, uint64_t arg), uint64_t arg,
 		   int timeout_ms, uint64_t *val)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = e2ec_now_ms() + timeout_ms;
 	int err;
 
 	for (;;) {
 		err = mb_read(ep, off, len, virt, val);
 		if (!err && want(*val, arg))
 			return 0;
-		if (now_ms() > deadline)
+		if (e2ec_now_ms() > deadline)
 			return err ? err : -ETIMEDOUT;
-		sleep_ms(20);
+		e2ec_sleep_ms(20);
 	}
 }
 
@@ -312,23 +297,6 @@ static bool e2e_qmp_saw_event(struct vmsig_qmp *q, const char *name,
 	return seen;
 }
 
-static int wait_exit(pid_t pid, int timeout_ms, int *status)
-{
-	int64_t deadline = now_ms() + timeout_ms;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return 0;
-		if (r < 0)
-			return -errno;
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		sleep_ms(50);
-	}
-}
-
 static void dump_file(const char *what, const char *path)
 {
 	char line[512];
@@ -374,7 +342,7 @@ FIXTURE_TEARDOWN(e2e)
 		/* Still running: the test failed before powering it down. */
 		if (self->qmp)
 			e2e_qmp_quit(self->qmp);
-		if (wait_exit(self->qemu, 10000, &status)) {
+		if (e2ec_wait_exit(self->qemu, 10000, &status)) {
 			kill(self->qemu, SIGKILL);
 			waitpid(self->qemu, &status, 0);
 		}
@@ -408,21 +376,21 @@ static void step_boot(struct __test_metadata *_metadata,
 
 	self->dev = open("/dev/vmsig", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
-	self->t0 = now_ms();
+	self->t0 = e2ec_now_ms();
 	self->qemu = e2e_qemu_start();
 	ASSERT_LT(0, self->qemu);
 
 	/* By pid, as any control would: QEMU creates its VM early in start-up. */
-	deadline = now_ms() + BOOT_MS;
+	deadline = e2ec_now_ms() + BOOT_MS;
 	for (;;) {
 		vm = vmsig_take_kvm_vm_fd(self->qemu);
 		if (vm >= 0 || (vm != -ENOENT && vm != -EAGAIN) ||
-		    now_ms() > deadline)
+		    e2ec_now_ms() > deadline)
 			break;
 		/* A QEMU that cannot start must not cost the whole wait. */
 		ASSERT_EQ(0, waitpid(self->qemu, &status, WNOHANG))
 			TH_LOG("QEMU exited during start-up, status 0x%x", status);
-		sleep_ms(20);
+		e2ec_sleep_ms(20);
 	}
 	ASSERT_LE(0, vm) TH_LOG("take QEMU's KVM VM fd: %s", strerror(-vm));
 	at.fd = vm;
@@ -432,7 +400,7 @@ static void step_boot(struct __test_metadata *_metadata,
 	close(vm);
 	ASSERT_LE(0, self->ep) TH_LOG("attach: %s", strerror(err));
 	TH_LOG("QEMU pid %d attached after %lld ms", self->qemu,
-	       (long long)(now_ms() - self->t0));
+	       (long long)(e2ec_now_ms() - self->t0));
 
 	/*
 	 * The guest writes its magic last in its set-up.  Until its RAM
@@ -440,16 +408,16 @@ static void step_boot(struct __test_metadata *_metadata,
 	 */
 	for (;;) {
 		err = mb_read(self->ep, E2E_OFF_MAGIC, 8, false, &magic);
-		if ((!err && magic == E2E_MAGIC) || now_ms() > deadline)
+		if ((!err && magic == E2E_MAGIC) || e2ec_now_ms() > deadline)
 			break;
 		ASSERT_EQ(0, waitpid(self->qemu, &status, WNOHANG))
 			TH_LOG("QEMU exited during boot, status 0x%x", status);
-		sleep_ms(20);
+		e2ec_sleep_ms(20);
 	}
 	ASSERT_EQ(0, err) TH_LOG("guest magic: %s", strerror(-err));
 	ASSERT_EQ(E2E_MAGIC, magic) TH_LOG("no guest magic after %d s",
 					   BOOT_MS / 1000);
-	TH_LOG("guest running after %lld ms", (long long)(now_ms() - self->t0));
+	TH_LOG("guest running after %lld ms", (long long)(e2ec_now_ms() - self->t0));
 
 	err = e2e_qmp_open(&self->qmp);
 	ASSERT_EQ(0, err) TH_LOG("QMP: %s", strerror(-err));
@@ -601,7 +569,7 @@ static void step_powerdown(struct __test_metadata *_metadata, int ep,
 
 	err = e2e_qmp_powerdown(q);
 	ASSERT_EQ(0, err) TH_LOG("system_powerdown: %s", strerror(-err));
-	err = wait_exit(qemu, EXIT_MS, &status);
+	err = e2ec_wait_exit(qemu, EXIT_MS, &status);
 	ASSERT_EQ(0, err) TH_LOG("QEMU still runs after the power button");
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("QEMU status 0x%x", status);
@@ -610,7 +578,7 @@ static void step_powerdown(struct __test_metadata *_metadata, int ep,
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, epfd);
 	ASSERT_EQ(0, epoll_ctl(epfd, EPOLL_CTL_ADD, ep, &ee));
-	deadline = now_ms() + STEP_MS;
+	deadline = e2ec_now_ms() + STEP_MS;
 	/* Drain whatever the run queued, until the endpoint hangs up. */
 	for (;;) {
 		n = epoll_wait(epfd, &ee, 1, 1000);
@@ -632,7 +600,7 @@ static void step_powerdown(struct __test_metadata *_metadata, int ep,
 		}
 		if (n && (ee.events & EPOLLHUP) && lifecycle)
 			break;
-		ASSERT_LT(now_ms(), deadline) TH_LOG("no hang-up from the endpoint");
+		ASSERT_LT(e2ec_now_ms(), deadline) TH_LOG("no hang-up from the endpoint");
 	}
 	close(epfd);
 	EXPECT_TRUE(lifecycle);
@@ -652,25 +620,25 @@ TEST_F_TIMEOUT(e2e, chain, 280)
 	/* With the guest the runner brings QEMU too: a missing one is a bug. */
 	ASSERT_EQ(0, access(QEMU_BIN, X_OK));
 	step_boot(_metadata, self);
-	t = now_ms();
+	t = e2ec_now_ms();
 	step_counter_phys(_metadata, self->ep);
 	check_fault(_metadata, self->ep);
-	TH_LOG("counter by physical address: %lld ms", (long long)(now_ms() - t));
-	t = now_ms();
+	TH_LOG("counter by physical address: %lld ms", (long long)(e2ec_now_ms() - t));
+	t = e2ec_now_ms();
 	step_memctx(_metadata, self->ep, self->qmp);
 	TH_LOG("memctx, counter by virtual address: %lld ms",
-	       (long long)(now_ms() - t));
-	t = now_ms();
+	       (long long)(e2ec_now_ms() - t));
+	t = e2ec_now_ms();
 	step_keyboard(_metadata, self->ep, self->qmp);
-	TH_LOG("key typed and seen: %lld ms", (long long)(now_ms() - t));
-	t = now_ms();
+	TH_LOG("key typed and seen: %lld ms", (long long)(e2ec_now_ms() - t));
+	t = e2ec_now_ms();
 	step_memwrite(_metadata, self->ep);
-	TH_LOG("memwrite commands: %lld ms", (long long)(now_ms() - t));
+	TH_LOG("memwrite commands: %lld ms", (long long)(e2ec_now_ms() - t));
 	check_fault(_metadata, self->ep);
-	t = now_ms();
+	t = e2ec_now_ms();
 	step_powerdown(_metadata, self->ep, self->qmp, self->qemu);
 	TH_LOG("power down, hang-up: %lld ms; whole run %lld ms",
-	       (long long)(now_ms() - t), (long long)(now_ms() - self->t0));
+	       (long long)(e2ec_now_ms() - t), (long long)(e2ec_now_ms() - self->t0));
 }
 
 /* ==================================================================
@@ -712,7 +680,7 @@ static void bus_log_event(void *arg, const struct vmsig_event *ev)
 	int64_t *t0 = arg;
 	char line[256];
 
-	fprintf(stderr, "# %6lld ms  %s\n", (long long)(now_ms() - *t0),
+	fprintf(stderr, "# %6lld ms  %s\n", (long long)(e2ec_now_ms() - *t0),
 		e2ec_describe(ev, line, sizeof(line)));
 }
 
@@ -776,14 +744,14 @@ static void bus_boot(struct __test_metadata *_metadata,
 
 	self->dev = vmsig_open(0);
 	ASSERT_LE(0, self->dev) TH_LOG("/dev/vmsig: %s", strerror(-self->dev));
-	self->t0 = now_ms();
+	self->t0 = e2ec_now_ms();
 	ASSERT_LT(0, e2ec_qemu_start(BUS_PREFIX, &self->q));
 	self->ep = e2ec_attach_pid(self->dev, self->q.pid, BOOT_MS);
 	ASSERT_LE(0, self->ep) TH_LOG("attach to QEMU pid %d: %s", self->q.pid,
 				      strerror(-self->ep));
 	err = e2ec_wait_guest(self->ep, self->q.pid, BOOT_MS);
 	ASSERT_EQ(0, err) TH_LOG("guest magic: %s", strerror(-err));
-	TH_LOG("guest running after %lld ms", (long long)(now_ms() - self->t0));
+	TH_LOG("guest running after %lld ms", (long long)(e2ec_now_ms() - self->t0));
 
 	err = vmsig_bus_new(self->ep, &self->bus);
 	ASSERT_EQ(0, err) TH_LOG("bus: %s", strerror(-err));
@@ -1022,21 +990,21 @@ TEST_F_TIMEOUT(e2e_bus, adapters, 280)
 		     GUEST_ELF);
 	ASSERT_EQ(0, access(QEMU_BIN, X_OK));
 	bus_boot(_metadata, self);
-	t = now_ms();
+	t = e2ec_now_ms();
 	bus_state(_metadata, self);
 	bus_memory(_metadata, self);
 	TH_LOG("state, counter by physical and virtual address: %lld ms",
-	       (long long)(now_ms() - t));
-	t = now_ms();
+	       (long long)(e2ec_now_ms() - t));
+	t = e2ec_now_ms();
 	bus_key(_metadata, self);
-	TH_LOG("leased key seen by the guest: %lld ms", (long long)(now_ms() - t));
-	t = now_ms();
+	TH_LOG("leased key seen by the guest: %lld ms", (long long)(e2ec_now_ms() - t));
+	t = e2ec_now_ms();
 	bus_memwrite(_metadata, self);
-	TH_LOG("leased memwrite acted on: %lld ms", (long long)(now_ms() - t));
-	t = now_ms();
+	TH_LOG("leased memwrite acted on: %lld ms", (long long)(e2ec_now_ms() - t));
+	t = e2ec_now_ms();
 	bus_power(_metadata, self);
 	TH_LOG("power down to hang-up: %lld ms; whole run %lld ms",
-	       (long long)(now_ms() - t), (long long)(now_ms() - self->t0));
+	       (long long)(e2ec_now_ms() - t), (long long)(e2ec_now_ms() - self->t0));
 }
 
 TEST_HARNESS_MAIN
