@@ -223,15 +223,13 @@ TEST_F_TIMEOUT(e2e_ctl, attach_serve, 280)
 					"default deny\n"));
 
 	/* QEMU, and its guest running (seen through an endpoint of our own). */
-	ASSERT_LT(0, e2ec_qemu_start(PREFIX, &self->q));
 	dev = vmsig_open(0);
 	ASSERT_LE(0, dev);
-	probe = e2ec_attach_pid(dev, self->q.pid, BOOT_MS);
+	err = e2ec_boot(PREFIX, &self->q, dev, &probe, BOOT_MS);
 	close(dev);
-	ASSERT_LE(0, probe) TH_LOG("attach: %s", strerror(-probe));
-	err = e2ec_wait_guest(probe, self->q.pid, BOOT_MS);
-	close(probe);
-	ASSERT_EQ(0, err) TH_LOG("guest: %s", strerror(-err));
+	if (probe >= 0)
+		close(probe);
+	ASSERT_EQ(0, err) TH_LOG("QEMU and its guest: %s", strerror(-err));
 	TH_LOG("guest running after %lld ms", (long long)(e2ec_now_ms() - t0));
 
 	/* vmsigctl attach --serve; a control asks the broker until it answers. */
@@ -324,15 +322,13 @@ TEST_F_TIMEOUT(e2e_ctl, attach_until_vm_exit, 280)
 		SKIP(return, "%s missing: the runner was not given --with-qemu",
 		     E2EC_GUEST_ELF);
 	ASSERT_EQ(0, access(VMSIGCTL, X_OK));
-	ASSERT_LT(0, e2ec_qemu_start(PREFIX, &self->q));
 	dev = vmsig_open(0);
 	ASSERT_LE(0, dev);
-	probe = e2ec_attach_pid(dev, self->q.pid, BOOT_MS);
+	err = e2ec_boot(PREFIX, &self->q, dev, &probe, BOOT_MS);
 	close(dev);
-	ASSERT_LE(0, probe) TH_LOG("attach: %s", strerror(-probe));
-	err = e2ec_wait_guest(probe, self->q.pid, BOOT_MS);
-	close(probe);
-	ASSERT_EQ(0, err) TH_LOG("guest: %s", strerror(-err));
+	if (probe >= 0)
+		close(probe);
+	ASSERT_EQ(0, err) TH_LOG("QEMU and its guest: %s", strerror(-err));
 
 	self->ctl = start_vmsigctl(&self->q, false);
 	ASSERT_LT(0, self->ctl);

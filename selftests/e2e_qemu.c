@@ -745,12 +745,9 @@ static void bus_boot(struct __test_metadata *_metadata,
 	self->dev = vmsig_open(0);
 	ASSERT_LE(0, self->dev) TH_LOG("/dev/vmsig: %s", strerror(-self->dev));
 	self->t0 = e2ec_now_ms();
-	ASSERT_LT(0, e2ec_qemu_start(BUS_PREFIX, &self->q));
-	self->ep = e2ec_attach_pid(self->dev, self->q.pid, BOOT_MS);
-	ASSERT_LE(0, self->ep) TH_LOG("attach to QEMU pid %d: %s", self->q.pid,
-				      strerror(-self->ep));
-	err = e2ec_wait_guest(self->ep, self->q.pid, BOOT_MS);
-	ASSERT_EQ(0, err) TH_LOG("guest magic: %s", strerror(-err));
+	err = e2ec_boot(BUS_PREFIX, &self->q, self->dev, &self->ep, BOOT_MS);
+	ASSERT_EQ(0, err) TH_LOG("QEMU pid %d and its guest: %s", self->q.pid,
+				 strerror(-err));
 	TH_LOG("guest running after %lld ms", (long long)(e2ec_now_ms() - self->t0));
 
 	err = vmsig_bus_new(self->ep, &self->bus);

@@ -221,6 +221,52 @@ static E2EC_UNUSED int e2ec_wait_guest(int ep, pid_t pid, int timeout_ms)
 	}
 }
 
+/* How long a first start may take before it counts as stalled (normal: ~2 s). */
+#ifndef E2EC_FIRST_BOOT_MS
+#define E2EC_FIRST_BOOT_MS	60000
+#endif
+
+/*
+ * Start QEMU, attach an endpoint to its VM (in *@ep) and wait until the
+ * guest runs.  The one retry policy of the end-to-end tests lives here, and
+ * it is explicit: QEMU's start-up under nested KVM on TCG was once seen to
+ * stall before it created a vCPU (no task blocked in the kernel, the next
+ * QEMU of the same boot fine).  A guest that is not running after
+ * E2EC_FIRST_BOOT_MS has its QEMU stopped and started once more, and that
+ * is reported on stderr, which the test's output keeps.  Nothing after the
+ * guest runs gets a second chance.  Returns 0, or -errno of the last try
+ * (with *@ep closed and QEMU left for the caller's teardown).
+ */
+static E2EC_UNUSED int e2ec_boot(const char *prefix, struct e2ec_qemu *q, int dev,
+				 int *ep, int timeout_ms)
+{
+	int err;
+
+	*ep = -1;
+	for (int attempt = 1; attempt <= 2; attempt++) {
+		pid_t pid = e2ec_qemu_start(prefix, q);
+
+		if (pid < 0)
+			return pid;
+		*ep = e2ec_attach_pid(dev, q->pid, timeout_ms);
+		if (*ep < 0)
+			return *ep;
+		err = e2ec_wait_guest(*ep, q->pid,
+				      attempt == 1 ? E2EC_FIRST_BOOT_MS : timeout_ms);
+		if (!err)
+			return 0;
+		close(*ep);
+		*ep = -1;
+		if (err != -ETIMEDOUT || attempt == 2)
+			return err;
+		dprintf(2, "# e2e: RETRY: QEMU pid %d did not run the guest in %d ms; "
+			"stopping it and starting again (the one retry)\n",
+			q->pid, E2EC_FIRST_BOOT_MS);
+		e2ec_qemu_stop(q);
+	}
+	return -ETIMEDOUT;
+}
+
 /* Wait until mailbox field @off differs from @old; the new value in *val. */
 static E2EC_UNUSED int e2ec_mb_wait_change(int ep, unsigned int off, unsigned int len,
 					   bool virt, uint64_t old, int timeout_ms,
